@@ -1,0 +1,4 @@
+"""Differentiable primitives, one file per family; importing this package attaches each
+family's Tensor methods."""
+
+from . import conversion, elementwise, linalg, reduction, shape  # noqa: F401
