@@ -19,8 +19,13 @@ from .backend import (
     Generator, device, dtype, get_default_dtype, initial_seed, manual_seed, seed,
     set_default_dtype,
 )
-from . import ops  # noqa: E402,I001 - attaches Tensor methods
-from . import autograd  # noqa: E402
+from . import autograd, ops  # noqa: E402,I001 - importing ops attaches the Tensor methods
+
+# The torch-level functions (deepgrad.exp, deepgrad.cat, ...) are each family's __all__:
+# an op is added in one place, its family file, and appears here.
+for _family in (ops.conversion, ops.elementwise, ops.reduction, ops.shape, ops.linalg):
+    globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
+del _family, _name
 
 float16 = half = backend.float16
 float32 = float = backend.float32  # noqa: A001 - torch's names

@@ -7,6 +7,8 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 
 
+__all__ = ["clone"]  # public torch-level names; extended below as ops are added
+
 class Cast(Function):
     """Change dtype; the gradient is cast back to the input's dtype."""
 

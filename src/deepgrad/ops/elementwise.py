@@ -15,6 +15,8 @@ from ..backend import array_module
 from .promotion import prepare
 
 
+__all__ = ["add", "sub", "mul", "div", "neg", "exp", "log", "relu"]  # public torch-level names; extended below as ops are added
+
 def _binary(function, op: str, input, other, names=("input", "other")):  # noqa: A002
     """Fast path for same-shape same-dtype tensors; everything else goes through prepare."""
     if isinstance(input, Tensor) and isinstance(other, Tensor):

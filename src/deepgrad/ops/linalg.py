@@ -7,6 +7,8 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 
 
+__all__ = ["matmul"]  # public torch-level names; extended below as ops are added
+
 class MatMul(Function):
     """Matrix product of operands with at least 2 dims (1-d cases are reshaped by matmul).
 

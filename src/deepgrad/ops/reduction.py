@@ -7,6 +7,8 @@ from ..autograd.function import Function
 from ..backend import array_module
 
 
+__all__ = ["sum"]  # public torch-level names; extended below as ops are added
+
 def normalize_dims(op: str, dim, ndim: int):
     """``dim`` (None, int, or sequence) as a sorted tuple of non-negative dims, or None."""
     if dim is None:

@@ -8,6 +8,8 @@ from ..autograd.function import Function
 from ..backend import array_module
 
 
+__all__ = ["expand", "reshape", "view", "permute", "transpose", "t", "unsqueeze", "squeeze"]  # public torch-level names; extended below as ops are added
+
 class Expand(Function):
     """Broadcast to a larger shape (a view); the gradient sums over the broadcast dims."""
 
