@@ -25,7 +25,7 @@ from . import autograd, ops  # noqa: E402,I001 - importing ops attaches the Tens
 # an op is added in one place, its family file, and appears here.
 for _family in (ops.conversion, ops.elementwise, ops.reduction, ops.shape, ops.linalg):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
-del _family, _name
+del _family
 
 float16 = half = backend.float16
 float32 = float = backend.float32  # noqa: A001 - torch's names
