@@ -27,6 +27,8 @@ for _family in (ops.conversion, ops.elementwise, ops.reduction, ops.shape, ops.l
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
 del _family
 
+from . import cuda  # noqa: E402
+
 float16 = half = backend.float16
 float32 = float = backend.float32  # noqa: A001 - torch's names
 float64 = double = backend.float64
