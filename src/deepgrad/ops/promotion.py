@@ -55,6 +55,8 @@ def result_type(*operands) -> np.dtype:
     """The NumPy dtype torch gives an op on these tensors and Python scalars."""
     dim_result = zero_result = scalar_result = None
     for x in operands:
+        if hasattr(x, "__array_priority__") and not isinstance(x, Tensor):
+            x = Tensor._make(x)  # a raw array (kernels pass masks) acts as a constant tensor
         if isinstance(x, Tensor):
             d = x._data.dtype
             if x._data.ndim:
@@ -129,6 +131,7 @@ def prepare(op: str, *operands, dtype=None, names=("input", "other")):
 
     Returns the list of Tensors.
     """
+    operands = [Tensor._make(x) if type(x) is np.ndarray else x for x in operands]
     if dtype is None:
         dtype = result_type(*operands)
     like = next((x for x in operands if isinstance(x, Tensor)), None)
@@ -151,3 +154,44 @@ def prepare(op: str, *operands, dtype=None, names=("input", "other")):
 
 
 from ..autograd.grad_mode import state as _grad_state  # noqa: E402
+
+
+def binary_operands(op: str, input, other, names=("input", "other")):  # noqa: A002
+    """``prepare`` for the two-operand case, with fast paths for what training loops do:
+    two tensors of one dtype (broadcast or not) and a tensor with a Python number of its
+    own kind (``x * 0.5``, ``1 - p``). Everything else takes the general ``prepare``."""
+    if isinstance(input, Tensor):
+        a = input._data
+        if isinstance(other, Tensor):
+            b = other._data
+            if a.dtype == b.dtype:
+                if a.shape == b.shape:
+                    return input, other
+                return _expand_pair(op, input, other, names)
+        elif type(other) in _SAME_KIND and a.dtype.kind in _SAME_KIND[type(other)]:
+            return input, Tensor._make(array_module(a).asarray(other, a.dtype))
+    elif isinstance(other, Tensor) and type(input) in _SAME_KIND and (
+            other._data.dtype.kind in _SAME_KIND[type(input)]):
+        b = other._data
+        return Tensor._make(array_module(b).asarray(input, b.dtype)), other
+    return prepare(op, input, other, names=names)
+
+
+# A Python float keeps a float tensor's dtype; a Python int keeps any int or float dtype.
+_SAME_KIND = {float: "f", int: "fiu"}
+
+
+def _expand_pair(op, input, other, names):  # noqa: A002
+    from .shape import Expand  # noqa: PLC0415 - shape imports this module
+
+    a_shape, b_shape = input._data.shape, other._data.shape
+    shape = broadcast_shapes(op, a_shape, b_shape, *names)
+    if _grad_state.enabled:
+        if input._requires_grad and a_shape != shape:
+            input = Expand.apply(input, shape)
+        if other._requires_grad and b_shape != shape:
+            other = Expand.apply(other, shape)
+    return input, other
+
+
+from ..backend import array_module  # noqa: E402
