@@ -59,7 +59,7 @@ class Tensor:
     def _make(data, requires_grad=False, grad_fn=None, output_nr=0) -> Tensor:
         """Fast internal constructor around an existing array (no copy, no checks)."""
         if type(data) is not _ndarray and not hasattr(data, "__cuda_array_interface__"):
-            data = np.asarray(data)
+            data = np.asarray(data)  # NumPy returns scalars, not 0-d arrays, from reductions
         t = _new(Tensor)
         t._data = data
         t.grad = None
@@ -309,6 +309,7 @@ class Tensor:
             if t is not None:
                 t._accumulate_grad(grad)
 
+        keep.retains_grad = True  # the engine runs this hook after the user's hooks
         self.register_hook(keep)
 
     @property

@@ -16,6 +16,9 @@ tensor's ``grad_fn`` do not rewire old nodes.
 
 from __future__ import annotations
 
+import functools
+import weakref
+
 from .. import _errors
 from ..backend import array_module
 from . import grad_mode
@@ -50,16 +53,16 @@ class Function:
 
     raw = False  # True for built-ins: forward works on raw arrays
     once_differentiable = False
-
-    def __init__(self):
-        self.next_edges = ()
-        self.needs_input_grad = ()
-        self._saved = ()
-        self._saved_versions = ()
-        self._non_differentiable = None
-        self._tensor_hooks = None  # {output_nr: [hook, ...]} for non-leaf tensor hooks
-        self.input_shapes = ()
-        self.materialize_grads = True
+    # Defaults live on the class so creating a node (once per op call) sets nothing extra.
+    next_edges = ()
+    needs_input_grad = ()
+    _saved = ()
+    _saved_versions = ()
+    _non_differentiable = None
+    _tensor_hooks = None  # {output_nr: [hook, ...]} for non-leaf tensor hooks
+    _output_meta = None
+    input_shapes = ()
+    materialize_grads = True
 
     # ------------------------------------------------------------ ctx API
     def save_for_backward(self, *values) -> None:
@@ -72,14 +75,14 @@ class Function:
         if saved is None:
             raise RuntimeError(_FREED)
         versions = self._saved_versions
+        result = []
         for i, t in enumerate(saved):
-            if t is not None and versions and t._version != versions[i]:
-                raise RuntimeError(
-                    "one of the variables needed for gradient computation has been modified "
-                    f"by an inplace operation: [{t.dtype.name} {list(t.shape)}] is at version "
-                    f"{t._version}; expected version {versions[i]} instead (op {self.name()})."
-                )
-        return saved
+            if type(t) is _SavedOutput:
+                t = t.unpack(self)
+            elif t is not None and versions and t._version != versions[i]:
+                _raise_modified(self, t, versions[i])
+            result.append(t)
+        return tuple(result)
 
     def mark_non_differentiable(self, *outputs) -> None:
         """Outputs passed here get ``requires_grad=False`` (e.g. argmax indices)."""
@@ -103,7 +106,8 @@ class Function:
         return tuple((None, 0) if e is None else e for e in self.next_edges)
 
     def register_hook(self, hook):
-        raise NotImplementedError("hooks on graph nodes are not supported; use Tensor.register_hook")
+        raise NotImplementedError(
+            "hooks on graph nodes are not supported; use Tensor.register_hook")
 
     # ------------------------------------------------------------ op API
     @staticmethod
@@ -114,41 +118,56 @@ class Function:
     def backward(ctx, *grad_outs):
         raise NotImplementedError("Function subclasses must implement backward")
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """Optional (torch 2 style): when defined, ``forward`` takes no ctx and this fills it."""
+        raise NotImplementedError
+
     @classmethod
     def apply(cls, *args, **params):
         """Run forward; when a gradient is needed, link the output into the graph."""
-        ctx = cls()
-        record = _mode.enabled
-        needs = []
-        edges = []
-        any_grad = False
-        for a in args:
-            if isinstance(a, Tensor) and a._requires_grad and record:
-                any_grad = True
-                needs.append(True)
-                fn = a.grad_fn
-                edges.append((a, 0) if fn is None else (fn, a._output_nr))
-            else:
-                needs.append(False)
-                edges.append(None)
-        ctx.needs_input_grad = tuple(needs)
-        if cls.raw:
-            inputs = [a._data if isinstance(a, Tensor) else a for a in args]
-            result = cls.forward(ctx, *inputs, **params)
+        ctx = _new(cls)
+        edges = None
+        if _mode.enabled:
+            for i, a in enumerate(args):
+                if isinstance(a, Tensor) and a._requires_grad:
+                    if edges is None:
+                        edges = [None] * len(args)
+                        needs = [False] * len(args)
+                    fn = a.grad_fn
+                    edges[i] = (a, 0) if fn is None else (fn, a._output_nr)
+                    needs[i] = True
+        if edges is not None:
+            ctx.needs_input_grad = needs
         else:
-            _mode.enabled = False
+            ctx.needs_input_grad = _NO_GRAD_NEEDED[len(args)] if len(args) < 8 else (
+                (False,) * len(args))
+        if cls.raw:
+            result = cls.forward(
+                ctx, *[a._data if isinstance(a, Tensor) else a for a in args], **params)
+        else:
+            record, _mode.enabled = _mode.enabled, False
             try:
-                result = cls.forward(ctx, *args, **params)
+                if cls.setup_context is Function.setup_context:
+                    result = cls.forward(ctx, *args, **params)
+                else:  # torch 2 style: forward(*args) without ctx, then setup_context
+                    result = cls.forward(*args, **params)
+                    cls.setup_context(ctx, args, result)
             finally:
                 _mode.enabled = record
-        if not any_grad:
+        if edges is None:
             return _wrap_outputs(result, None)
-        ctx.next_edges = tuple(edges)
-        ctx.input_shapes = tuple(a.shape if e is not None else None for a, e in zip(args, edges))
+        ctx.next_edges = edges
+        ctx.input_shapes = [None if e is None else a._data.shape
+                            for a, e in zip(args, edges, strict=False)]
         outputs = _wrap_outputs(result, ctx)
         if ctx._saved:
             _resolve_saved(ctx, args, result, outputs)
         return outputs
+
+
+_NO_GRAD_NEEDED = [(False,) * n for n in range(8)]
+_new = object.__new__
 
 
 def _wrap_outputs(result, node):
@@ -158,19 +177,25 @@ def _wrap_outputs(result, node):
         nondiff = node._non_differentiable if node is not None else None
         if node is not None:  # lets the engine fill in zeros for outputs that got no grad
             node._output_meta = [
-                (r.shape, r.dtype, array_module(getattr(r, "_data", r))) for r in result
+                (d.shape, d.dtype, array_module(d))
+                for d in (getattr(r, "_data", r) for r in result)
             ]
         outs = []
         for i, r in enumerate(result):
             data = r._data if isinstance(r, Tensor) else r
+            if not hasattr(data, "dtype"):  # a user forward may also return non-tensors
+                outs.append(r)
+                continue
             diff = node is not None and _differentiable(data, r, nondiff)
             outs.append(make(data, diff, node if diff else None, i))
         return tuple(outs)
     data = result._data if isinstance(result, Tensor) else result
     if node is None:
         return make(data, False, None, 0)
-    diff = _differentiable(data, result, node._non_differentiable)
-    return make(data, diff, node if diff else None, 0)
+    if data.dtype.kind != "f" or node._non_differentiable and not _differentiable(
+            data, result, node._non_differentiable):
+        return make(data, False, None, 0)
+    return make(data, True, node, 0)
 
 
 def _differentiable(data, original, nondiff) -> bool:
@@ -180,65 +205,113 @@ def _differentiable(data, original, nondiff) -> bool:
 
 
 def _resolve_saved(ctx, args, result, outputs) -> None:
-    """Map what forward saved to Tensors: inputs and outputs keep their graph identity."""
+    """Map what forward saved to Tensors: an input's or an output's array becomes that very
+    Tensor, so saved values keep their place in the graph (needed for double backward)."""
     resolved = []
-    results = result if isinstance(result, tuple) else (result,)
-    outs = outputs if isinstance(outputs, tuple) else (outputs,)
+    results = result if type(result) is tuple else (result,)
     for value in ctx._saved:
-        if value is None or isinstance(value, Tensor) and not ctx.raw:
+        if isinstance(value, Tensor) and any(value is r for r in results):
+            value = value._data  # a user forward saved its own output: map it like an array
+        if value is None or isinstance(value, Tensor):
             resolved.append(value)
             continue
         match = None
         for a in args:
-            if isinstance(a, Tensor) and (value is a._data or value is a):
+            if isinstance(a, Tensor) and value is a._data:
                 match = a
                 break
-        if match is None:
-            for r, o in zip(results, outs):
-                if value is r or value is getattr(r, "_data", None):
-                    match = o
+        else:
+            outs = outputs if type(outputs) is tuple else (outputs,)
+            for o in outs:
+                if value is o._data:
+                    match = _SavedOutput(o) if o.grad_fn is ctx else o
                     break
-        if match is None:
-            match = value if isinstance(value, Tensor) else Tensor._make(value, False, None, 0)
-        resolved.append(match)
-    ctx._saved = tuple(resolved)
-    ctx._saved_versions = tuple(t._version if t is not None else 0 for t in resolved)
+        resolved.append(match if match is not None else Tensor._make(value, False, None, 0))
+    ctx._saved = resolved
+    ctx._saved_versions = [0 if t is None or type(t) is _SavedOutput else t._version
+                           for t in resolved]
+
+
+class _SavedOutput:
+    """An op's own output, saved without a strong reference to the output Tensor.
+
+    Holding the Tensor would make a cycle (tensor -> grad_fn -> saved tensor) that only the
+    garbage collector frees, so every dead graph's memory would linger and each new op would
+    get fresh pages. Like torch's SavedVariable, keep the array and rebuild a Tensor with the
+    same graph identity (grad_fn, output_nr) on access; a weak reference still lets us catch
+    an in-place change of the live output.
+    """
+
+    __slots__ = ("data", "output_nr", "ref", "version")
+
+    def __init__(self, output):
+        self.data = output._data
+        self.output_nr = output._output_nr
+        self.ref = weakref.ref(output)
+        self.version = output._version
+
+    def unpack(self, node):
+        live = self.ref()
+        if live is not None and live._version != self.version:
+            _raise_modified(node, live, self.version)
+        return Tensor._make(self.data, True, node, self.output_nr)
+
+
+def _raise_modified(node, t, expected):
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t.dtype.name} {list(t.shape)}] is at version {t._version}; expected "
+        f"version {expected} instead (op {node.name()})."
+    )
 
 
 def once_differentiable(backward):
-    """Decorator for a backward that is not itself differentiable (as torch's)."""
+    """Decorator for a ``backward`` that is not itself differentiable (as torch's).
 
+    It runs under no_grad. When the gradient's own graph is being recorded
+    (``create_graph=True``), its outputs hang off a node that raises a clear error if a
+    later backward (a Hessian, ``gradgradcheck``) reaches it, instead of silently treating
+    the second derivative as zero.
+    """
+
+    @functools.wraps(backward)
     def wrapper(ctx, *grad_outs):
         with grad_mode.no_grad():
             result = backward(ctx, *grad_outs)
-        if _mode.enabled and any(g is not None and g._requires_grad for g in grad_outs):
-            # Outputs of a once-differentiable backward raise if differentiated again.
-            result = _poison(result, ctx.name())
-        return result
+        if not _mode.enabled:
+            return result
+        return _poison(ctx, result, grad_outs)
 
     return wrapper
 
 
-def _poison(result, op_name):
+def _poison(ctx, result, grad_outs):
+    # The true second derivative depends on the incoming gradients and on the op's inputs,
+    # so the error node is linked to both: any backward that needs it reaches it.
+    edges = [(g, 0) if g.grad_fn is None else (g.grad_fn, g._output_nr)
+             for g in grad_outs if g is not None and g._requires_grad]
+    edges += [e for e in ctx.next_edges if e is not None]
+    node = _new(_OnceDifferentiableError)
+    node.op = ctx.name()
+    node.next_edges = tuple(edges)
     single = not isinstance(result, tuple)
-    results = (result,) if single else result
-    out = tuple(None if r is None else _NotDifferentiable.apply(r, op=op_name) for r in results)
+    out = tuple(None if r is None else Tensor._make(getattr(r, "_data", r), True, node, i)
+                for i, r in enumerate((result,) if single else result))
     return out[0] if single else out
 
 
-class _NotDifferentiable(Function):
-    raw = True
+class _OnceDifferentiableError(Function):
+    """Graph node standing for the derivative of a once-differentiable backward."""
+
+    def name(self) -> str:
+        return "OnceDifferentiableError"
 
     @staticmethod
-    def forward(ctx, x, op):
-        ctx.op = op
-        return x
-
-    @staticmethod
-    def backward(ctx, grad_out):
+    def backward(ctx, *grad_outs):
         raise RuntimeError(
-            f"{ctx.op}: this backward is once-differentiable (a fused raw-array kernel); "
-            "double backward (create_graph=True through it) is not supported"
+            f"{ctx.op}: trying to differentiate twice a function that was marked with "
+            "@once_differentiable; its backward is not itself differentiable, so double "
+            "backward (create_graph=True, hessian, gradgradcheck) through it is not supported"
         )
 
 
@@ -250,19 +323,21 @@ def _topological_order(roots):
     order = []
     seen = set()
     stack = [(node, False) for node in roots]
+    push, pop, mark = stack.append, stack.pop, seen.add
     while stack:
-        node, done = stack.pop()
+        node, done = pop()
         if done:
             order.append(node)
             continue
-        if id(node) in seen:
+        key = id(node)
+        if key in seen:
             continue
-        seen.add(id(node))
-        stack.append((node, True))
+        mark(key)
+        push((node, True))
         if isinstance(node, Function):
             for edge in node.next_edges:
                 if edge is not None and id(edge[0]) not in seen:
-                    stack.append((edge[0], False))
+                    push((edge[0], False))
     order.reverse()
     return order
 
@@ -289,29 +364,31 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     """
     buffers = {}  # id(node or leaf) -> [gradient per output_nr]
     roots = []
-    for out, grad in zip(outputs, grad_outputs):
+    for i, (out, grad) in enumerate(zip(outputs, grad_outputs, strict=False)):
         if not out._requires_grad:
             raise RuntimeError(
-                "element 0 of tensors does not require grad and does not have a grad_fn"
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
         target = out if out.grad_fn is None else out.grad_fn
         _add_grad(buffers, target, out._output_nr, grad)
         roots.append(target)
     order = _topological_order(roots)
 
-    slots = None  # (id(node or leaf), output_nr) -> position in inputs
+    slots = None  # (id(node or leaf), output_nr) -> positions in inputs
     if inputs is not None:
         slots = {}
         for i, t in enumerate(inputs):
-            slots[(id(t if t.grad_fn is None else t.grad_fn), t._output_nr)] = i
+            key = (id(t if t.grad_fn is None else t.grad_fn), t._output_nr)
+            slots.setdefault(key, []).append(i)
         run = _upstream_of(order, {key[0] for key in slots})
     captured = [None] * (len(inputs) if inputs is not None else 0)
 
     previous = _mode.enabled
     _mode.enabled = bool(create_graph)
+    pop = buffers.pop
     try:
         for node in order:
-            grads = buffers.pop(id(node), None)
+            grads = pop(id(node), None)
             if grads is None:
                 continue
             if isinstance(node, Function):
@@ -319,63 +396,80 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                     _run_tensor_hooks(node, grads)
                 if slots is not None:
                     for nr, g in enumerate(grads):
-                        if (id(node), nr) in slots:
-                            captured[slots[(id(node), nr)]] = g
+                        for i in slots.get((id(node), nr), ()):
+                            captured[i] = g
                     if id(node) not in run:
                         continue
                 _call_backward(node, grads, buffers, retain_graph)
             else:
-                grad = _run_leaf_hooks(node, grads[0])
+                grad = grads[0]
+                if node._hooks:
+                    grad = _run_leaf_hooks(node, grad)
                 if slots is None:
                     node._accumulate_grad(grad)
-                elif (id(node), 0) in slots:
-                    captured[slots[(id(node), 0)]] = grad
+                else:
+                    for i in slots.get((id(node), 0), ()):
+                        captured[i] = grad
     finally:
         _mode.enabled = previous
 
     if accumulate:
         if inputs is not None:
-            for t, g in zip(inputs, captured):
+            for t, g in zip(inputs, captured, strict=False):
                 if g is not None:
                     t._accumulate_grad(g)
         return None
-    if not allow_unused and any(g is None for g in captured):
-        raise RuntimeError(
-            "One of the differentiated Tensors appears to not have been used in the graph. "
-            "Set allow_unused=True if this is the desired behavior."
-        )
+    if not allow_unused:
+        for i, g in enumerate(captured):
+            if g is None:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in "
+                    "the graph. Set allow_unused=True if this is the desired behavior."
+                )
     return tuple(captured)
 
 
 def _call_backward(node, grads, buffers, retain_graph):
+    """Run one node's backward and route each input gradient along its edge."""
     if node._saved is None:
         raise RuntimeError(_FREED)
-    if node.materialize_grads and None in grads:
-        grads = _materialize(node, grads)
+    if node._output_meta is not None:  # multi-output: every output gets a gradient slot
+        grads = _fill_missing(node, grads)
     result = type(node).backward(node, *grads)
-    if not isinstance(result, tuple):
+    if type(result) is not tuple:
         result = (result,)
     edges = node.next_edges
-    if len(result) < len(edges) and any(e is not None for e in edges[len(result):]):
-        raise RuntimeError(
-            f"function {node.name()} returned an incorrect number of gradients "
-            f"(expected {len(edges)}, got {len(result)})"
-        )
-    for i, g in enumerate(result[:len(edges)]):
-        edge = edges[i]
+    if len(result) != len(edges):
+        _check_count(node, result, edges)
+    for i, (edge, g, shape) in enumerate(zip(edges, result, node.input_shapes, strict=False)):
         if edge is None or g is None:
             continue
         if not isinstance(g, Tensor):
             g = Tensor._make(g, False, None, 0)
-        if g.shape != node.input_shapes[i]:
+        if g._data.shape != shape:
             raise _errors.op_error(
                 RuntimeError, node.name(),
                 f"backward returned a gradient of the wrong shape for input {i}",
-                gradient=g, input=_Shape(node.input_shapes[i]),
+                gradient=g, input=_Shape(shape),
             )
         _add_grad(buffers, edge[0], edge[1], g)
-    if not retain_graph:
-        node._saved = None
+    if not retain_graph and node._saved:  # as torch: only nodes that saved tensors refuse
+        node._saved = None  # a second backward; the others can run again
+
+
+def _check_count(node, result, edges) -> None:
+    # Missing trailing gradients are fine for inputs that need none (non-tensor params);
+    # extra ones must be None, as torch.
+    if len(result) < len(edges):
+        missing = edges[len(result):]
+        bad = any(e is not None for e in missing)
+    else:
+        bad = any(g is not None for g in result[len(edges):])
+    if bad:
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients "
+            f"(expected {len(edges)}, got {len(result)})"
+        )
 
 
 class _Shape:
@@ -385,41 +479,47 @@ class _Shape:
         self.shape = shape
 
 
-def _materialize(node, grads):
-    """Replace missing output gradients with zeros shaped like those outputs."""
-    metas = getattr(node, "_output_meta", None)
-    if metas is None:
-        return grads
-    out = list(grads)
-    for i, g in enumerate(out):
-        if g is None and i < len(metas):
-            shape, dtype, xp = metas[i]
-            out[i] = Tensor._make(xp.zeros(shape, dtype), False, None, 0)
-    return tuple(out)
+def _fill_missing(node, grads):
+    """Pad a multi-output node's gradients to one per output; with materialize_grads (the
+    default) outputs that got no gradient get zeros shaped like them."""
+    metas = node._output_meta
+    grads = list(grads) + [None] * (len(metas) - len(grads))
+    if node.materialize_grads:
+        for i, g in enumerate(grads):
+            if g is None:
+                shape, dtype, xp = metas[i]
+                grads[i] = Tensor._make(xp.zeros(shape, dtype), False, None, 0)
+    return grads
 
 
 def _add_grad(buffers, target, nr, grad):
-    slot = buffers.get(id(target))
+    key = id(target)
+    slot = buffers.get(key)
     if slot is None:
-        slot = [None] * max(nr + 1, len(getattr(target, "_output_meta", None) or ()))
-        buffers[id(target)] = slot
-    elif nr >= len(slot):
-        slot.extend([None] * (nr + 1 - len(slot)))
-    current = slot[nr]
-    slot[nr] = grad if current is None else current + grad
+        buffers[key] = [grad] if nr == 0 else [None] * nr + [grad]
+    elif nr < len(slot):
+        current = slot[nr]
+        slot[nr] = grad if current is None else current + grad
+    else:
+        slot.extend([None] * (nr - len(slot)))
+        slot.append(grad)
 
 
 def _run_tensor_hooks(node, grads):
+    # retain_grad's hook runs after the user's hooks, as in torch 2.x, so .grad shows the
+    # gradient they produced.
     for nr, hooks in node._tensor_hooks.items():
         if nr < len(grads) and grads[nr] is not None:
-            for hook in hooks:
+            ordered = [h for h in hooks if not getattr(h, "retains_grad", False)]
+            ordered += [h for h in hooks if getattr(h, "retains_grad", False)]
+            for hook in ordered:
                 new = hook(grads[nr])
                 if new is not None:
                     grads[nr] = new
 
 
 def _run_leaf_hooks(leaf, grad):
-    for hook in leaf._hooks or ():
+    for hook in leaf._hooks:
         new = hook(grad)
         if new is not None:
             grad = new

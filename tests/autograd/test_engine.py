@@ -1,0 +1,465 @@
+"""The backward engine as a user sees it: accumulation, graph freeing, autograd.grad,
+backward(inputs=...), hooks, version counters, in-place on the graph, gradient-shape checks.
+
+Every expected value comes from running the same code on torch.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+import deepgrad
+
+LIBS = (deepgrad, torch)
+X = np.array([0.5, -1.5, 2.0], dtype=np.float32)
+Y = np.array([1.25, 0.75, -0.5], dtype=np.float32)
+
+
+def np_of(t):
+    return None if t is None else t.detach().numpy()
+
+
+def both(fn):
+    """Run ``fn(lib)`` with deepgrad and torch; return (deepgrad result, torch result)."""
+    return fn(deepgrad), fn(torch)
+
+
+def assert_same(actual, expected, rtol=1e-5, atol=1e-6):
+    if isinstance(expected, (tuple, list)):
+        assert len(actual) == len(expected)
+        for a, e in zip(actual, expected, strict=True):
+            assert_same(a, e, rtol, atol)
+        return
+    if expected is None:
+        assert actual is None
+        return
+    if isinstance(expected, torch.Tensor):
+        assert tuple(actual.shape) == tuple(expected.shape)
+        np.testing.assert_allclose(np_of(actual), np_of(expected), rtol=rtol, atol=atol)
+    else:
+        assert actual == expected
+
+
+def leaves(lib, *arrays):
+    return [lib.tensor(a.copy(), requires_grad=True) for a in arrays]
+
+
+# ---------------------------------------------------------------- accumulation, freeing
+
+def test_leaf_grad_accumulates_over_two_backward_calls():
+    def run(lib):
+        x, y = leaves(lib, X, Y)
+        (x * y).exp().sum().backward()
+        first = x.grad.clone()
+        (x * x * y).sum().backward()
+        return first, x.grad, y.grad
+
+    assert_same(*both(run))
+
+
+def test_nonleaf_grad_is_none_unless_retain_grad():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        hidden = x * 2
+        kept = hidden.exp()
+        kept.retain_grad()
+        (kept * hidden).sum().backward()
+        return hidden.grad, kept.grad, kept.retains_grad, hidden.retains_grad, x.grad
+
+    d, t = both(run)
+    assert d[0] is None and t[0] is None
+    assert_same(d[1:], t[1:])
+
+
+def test_second_backward_without_retain_graph_raises_like_torch():
+    for lib in LIBS:
+        (x,) = leaves(lib, X)
+        loss = (x * x).sum()
+        loss.backward()
+        with pytest.raises(RuntimeError, match="Trying to backward through the graph a second"):
+            loss.backward()
+
+
+def test_retain_graph_allows_second_backward():
+    def run(lib):
+        x, y = leaves(lib, X, Y)
+        loss = (x * y.exp()).sum()
+        loss.backward(retain_graph=True)
+        loss.backward()
+        return x.grad, y.grad
+
+    assert_same(*both(run))
+
+
+def test_graph_without_saved_tensors_can_run_twice_like_torch():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        loss = (x + 1).sum()
+        loss.backward()
+        loss.backward()  # add and sum keep no tensors: torch allows this
+        return x.grad
+
+    assert_same(*both(run))
+
+
+def test_saved_tensors_are_freed_after_backward():
+    (x,) = leaves(deepgrad, X)
+    y = x.exp()
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="after they have already been freed"):
+        y.grad_fn.saved_tensors  # noqa: B018
+
+
+def test_ten_thousand_op_chain_backprops_iteratively():
+    def run(lib):
+        x = lib.tensor(np.array([1.0, 2.0]), requires_grad=True)
+        c = x
+        for _ in range(10_000):
+            c = c * 1.0001
+        c.sum().backward()
+        return x.grad
+
+    d, t = both(run)
+    np.testing.assert_allclose(d.numpy(), t.numpy(), rtol=1e-10)
+
+
+def test_diamond_graph_sums_gradients():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        a = x.exp()
+        b = x * 3
+        c = a * b + a  # a is used twice, x reaches the loss along three paths
+        (c * c).sum().backward()
+        return x.grad
+
+    assert_same(*both(run), rtol=1e-5)
+
+
+def test_leaf_grads_are_not_aliased():
+    a, b = leaves(deepgrad, X, Y)
+    (a + b).sum().backward()  # add hands the same gradient to both inputs
+    assert a.grad is not b.grad
+    a.grad.add_(1)
+    np.testing.assert_allclose(b.grad.numpy(), np.ones(3))
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())
+
+
+def test_backward_with_gradient_argument_for_nonscalar():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        y = x.exp() * 2
+        y.backward(lib.tensor(Y.copy()))
+        return x.grad
+
+    assert_same(*both(run))
+
+
+def test_implicit_gradient_only_for_scalar_outputs():
+    for lib in LIBS:
+        (x,) = leaves(lib, X)
+        with pytest.raises(RuntimeError, match="grad can be implicitly created only for scalar"):
+            (x * 2).backward()
+
+
+def test_backward_on_tensor_without_grad_raises():
+    for lib in LIBS:
+        x = lib.tensor(X.copy())
+        with pytest.raises(RuntimeError, match="element 0 of tensors does not require grad"):
+            (x * 2).sum().backward()
+
+
+def test_grad_output_shape_mismatch_message():
+    for lib in LIBS:
+        (x,) = leaves(lib, X)
+        with pytest.raises(RuntimeError, match=r"Mismatch in shape: grad_output\[0\]"):
+            lib.autograd.grad((x * 2).sum(), x, lib.ones(1))
+
+
+# ---------------------------------------------------------------- autograd.grad
+
+def test_grad_wrt_leaf_and_nonleaf_inputs():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        h = x.exp()
+        loss = (h * h * x).sum()
+        return lib.autograd.grad(loss, [x, h])
+
+    assert_same(*both(run))
+
+
+def test_grad_leaves_dot_grad_untouched():
+    (x,) = leaves(deepgrad, X)
+    deepgrad.autograd.grad((x * x).sum(), x)
+    assert x.grad is None
+
+
+def test_grad_unused_input_raises_unless_allow_unused():
+    for lib in LIBS:
+        x, y = leaves(lib, X, Y)
+        with pytest.raises(RuntimeError, match="appears to not have been used in the graph"):
+            lib.autograd.grad((x * x).sum(), [x, y])
+
+    def run(lib):
+        x, y = leaves(lib, X, Y)
+        return lib.autograd.grad((x * x).sum(), [x, y], allow_unused=True)
+
+    assert_same(*both(run))
+
+    def run_materialized(lib):
+        x, y = leaves(lib, X, Y)
+        return lib.autograd.grad((x * x).sum(), [x, y], materialize_grads=True)
+
+    assert_same(*both(run_materialized))
+
+
+def test_grad_input_not_requiring_grad_raises():
+    for lib in LIBS:
+        x = lib.tensor(X.copy())
+        (y,) = leaves(lib, Y)
+        with pytest.raises(RuntimeError, match="does not require grad"):
+            lib.autograd.grad((x * y).sum(), [x])
+
+
+def test_grad_with_grad_outputs_and_multiple_outputs():
+    def run(lib):
+        x, y = leaves(lib, X, Y)
+        a, b = x * y, x.exp()
+        return lib.autograd.grad([a, b], [x, y], [lib.tensor(Y.copy()), lib.tensor(X.copy())])
+
+    assert_same(*both(run))
+
+
+def test_create_graph_second_derivative():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        (g,) = lib.autograd.grad((x * x * x.exp()).sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad((g * lib.tensor(Y.copy())).sum(), x)
+        return g, gg, g.requires_grad
+
+    assert_same(*both(run), rtol=1e-5)
+
+
+def test_backward_create_graph_then_grad_of_grad():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        (x * x * x).sum().backward(create_graph=True)
+        first = x.grad
+        (g2,) = lib.autograd.grad(first.sum(), x)
+        return first, g2
+
+    assert_same(*both(run))
+
+
+def test_grad_is_grads_batched():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        y = x.exp() * 2
+        vectors = lib.tensor(np.eye(3, dtype=np.float32))
+        return lib.autograd.grad(y, x, vectors, is_grads_batched=True)
+
+    assert_same(*both(run))
+
+
+# ---------------------------------------------------------------- backward(inputs=...)
+
+def test_backward_inputs_accumulates_only_there():
+    def run(lib):
+        x, y = leaves(lib, X, Y)
+        h = x * y
+        h.retain_grad()
+        (h.exp() * y).sum().backward(inputs=[x])
+        return x.grad, y.grad, h.grad
+
+    d, t = both(run)
+    assert d[1] is None and t[1] is None  # y is a leaf but not among inputs
+    assert_same(d, t)  # h.grad (retain_grad) is still filled in, as torch does
+
+
+def test_backward_inputs_nonleaf():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        h = x.exp()
+        (h * h).sum().backward(inputs=[h])
+        return h.grad, x.grad
+
+    assert_same(*both(run))
+
+
+def test_backward_inputs_empty_raises():
+    for lib in LIBS:
+        (x,) = leaves(lib, X)
+        with pytest.raises(RuntimeError, match="cannot be empty"):
+            (x * 2).sum().backward(inputs=[])
+
+
+# ---------------------------------------------------------------- hooks
+
+def test_leaf_hook_modifies_gradient_and_handle_removes_it():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        seen = []
+        handle = x.register_hook(lambda g: seen.append(g.clone()) or g * 10)
+        (x * x).sum().backward()
+        first = x.grad.clone()
+        handle.remove()
+        x.grad = None
+        (x * x).sum().backward()
+        return first, x.grad, seen[0], len(seen)
+
+    assert_same(*both(run))
+
+
+def test_nonleaf_hook_modifies_gradient_flowing_on():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        h = x.exp()
+        h.register_hook(lambda g: g * 3)
+        h.register_hook(lambda g: g + 1)
+        (h * h).sum().backward()
+        return x.grad
+
+    assert_same(*both(run))
+
+
+def test_retain_grad_sees_gradient_after_hooks():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        h = x * 3
+        h.retain_grad()  # registered first, but torch runs it after the user's hooks
+        h.register_hook(lambda g: g * 10)
+        (h * h).sum().backward()
+        return h.grad, x.grad
+
+    assert_same(*both(run))
+
+
+def test_hooks_apply_in_autograd_grad():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        x.register_hook(lambda g: g * 2)
+        h = x.exp()
+        h.register_hook(lambda g: g - 1)
+        (gx,) = lib.autograd.grad((h * h).sum(), [x], retain_graph=True)
+        (gh,) = lib.autograd.grad((h * h).sum(), [h])  # captured after h's hook
+        return gx, gh
+
+    assert_same(*both(run))
+
+
+def test_hook_on_tensor_without_grad_raises():
+    for lib in LIBS:
+        with pytest.raises(RuntimeError, match="doesn't require gradient"):
+            lib.tensor(X.copy()).register_hook(lambda g: g)
+
+
+# ---------------------------------------------------------------- in place and versions
+
+def test_modifying_a_saved_tensor_in_place_raises_at_backward():
+    for lib in LIBS:
+        (x,) = leaves(lib, X)
+        h = x * 2
+        out = h * h  # saves h
+        h.mul_(3)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+
+
+def test_modifying_a_saved_output_in_place_raises_at_backward():
+    for lib in LIBS:
+        (x,) = leaves(lib, X)
+        y = x.exp()  # exp saves its output
+        y.add_(1)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+
+
+def test_in_place_on_leaf_requiring_grad_raises():
+    for lib in LIBS:
+        (x,) = leaves(lib, X)
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            x.add_(1)
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            x *= 2
+
+
+def test_in_place_on_leaf_under_no_grad_is_allowed():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        with lib.no_grad():
+            x.mul_(2)
+        (x * x).sum().backward()
+        return x, x.grad, x.is_leaf
+
+    assert_same(*both(run))
+
+
+def test_iadd_on_nonleaf_keeps_the_graph():
+    def run(lib):
+        x, y = leaves(lib, X, Y)
+        h = x * 2
+        h += y * y
+        h *= x
+        h.sum().backward()
+        return h, x.grad, y.grad
+
+    assert_same(*both(run))
+
+
+def test_version_counter_increments():
+    def run(lib):
+        x = lib.tensor(X.copy())
+        versions = [x._version]
+        x.add_(1)
+        versions.append(x._version)
+        x *= 2
+        versions.append(x._version)
+        return versions
+
+    d, t = both(run)
+    assert d == t
+
+
+# ---------------------------------------------------------------- engine checks
+
+class WrongShape(deepgrad.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out.sum()  # shape () instead of (3,)
+
+
+def test_gradient_shape_check_names_op_and_both_shapes():
+    (x,) = leaves(deepgrad, X)
+    with pytest.raises(RuntimeError) as info:
+        WrongShape.apply(x).sum().backward()
+    message = str(info.value)
+    assert "WrongShapeBackward0" in message
+    assert "()" in message and "(3,)" in message and "input 0" in message
+
+
+class TooManyGrads(deepgrad.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out * 2, grad_out
+
+
+def test_wrong_number_of_gradients_raises():
+    (x,) = leaves(deepgrad, X)
+    with pytest.raises(RuntimeError, match="returned an incorrect number of gradients"):
+        TooManyGrads.apply(x).sum().backward()
+
+
+def test_grad_fn_and_next_functions_describe_the_graph():
+    (x,) = leaves(deepgrad, X)
+    y = (x * 2).exp()
+    assert y.grad_fn.name().endswith("Backward0")
+    (parent, nr) = y.grad_fn.next_functions[0]
+    assert nr == 0 and parent.name() == "MulBackward0"
+    assert y.is_leaf is False and x.is_leaf is True
