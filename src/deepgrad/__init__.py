@@ -26,6 +26,7 @@ from . import autograd, ops  # noqa: E402,I001 - importing ops attaches the Tens
 for _family in (ops.conversion, ops.elementwise, ops.reduction, ops.shape, ops.linalg):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
 del _family
+from .serialization import load, save  # noqa: E402
 
 from . import cuda  # noqa: E402
 
