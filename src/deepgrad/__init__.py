@@ -29,6 +29,7 @@ del _family
 from .serialization import load, save  # noqa: E402
 
 from . import cuda  # noqa: E402
+from . import optim  # noqa: E402
 
 float16 = half = backend.float16
 float32 = float = backend.float32  # noqa: A001 - torch's names
