@@ -2,3 +2,4 @@
 family's Tensor methods."""
 
 from . import conversion, elementwise, linalg, reduction, shape  # noqa: F401
+from . import diagonal, indexing, joining, padding, scatter  # noqa: F401

@@ -7,8 +7,8 @@ from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Function
 from ..backend import array_module
 
-
-__all__ = ["expand", "reshape", "view", "permute", "transpose", "t", "unsqueeze", "squeeze"]  # public torch-level names; extended below as ops are added
+# public torch-level names; extended below as ops are added
+__all__ = ["expand", "reshape", "view", "permute", "transpose", "t", "unsqueeze", "squeeze"]
 
 class Expand(Function):
     """Broadcast to a larger shape (a view); the gradient sums over the broadcast dims."""
@@ -211,3 +211,250 @@ Tensor.unsqueeze = unsqueeze
 Tensor.squeeze = squeeze
 Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self._data.ndim)))))
 Tensor.mT = property(lambda self: transpose(self, -2, -1))
+
+# ---------------------------------------------------------------- more views and reorderings
+
+__all__ += ["flatten", "unflatten", "movedim", "moveaxis", "swapaxes", "swapdims",
+            "broadcast_to", "broadcast_tensors", "flip", "fliplr", "flipud", "roll", "ravel"]
+
+
+def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
+    """Merge dims ``start_dim..end_dim`` into one (a 0-d tensor becomes shape (1,)).
+
+    Example:
+        >>> deepgrad.zeros(2, 3, 4).flatten(1).shape
+        deepgrad.Size([2, 12])
+    """
+    shape = input._data.shape
+    if not shape:
+        return Reshape.apply(input, (1,))
+    start = wrap_dim(start_dim, len(shape), "flatten")
+    end = wrap_dim(end_dim, len(shape), "flatten")
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return input
+    merged = 1
+    for s in shape[start:end + 1]:
+        merged *= s
+    return Reshape.apply(input, shape[:start] + (merged,) + shape[end + 1:])
+
+
+def ravel(input: Tensor) -> Tensor:  # noqa: A002
+    """``input`` as a 1-d tensor."""
+    return flatten(input)
+
+
+def unflatten(input: Tensor, dim: int, sizes) -> Tensor:  # noqa: A002
+    """Split dim ``dim`` into ``sizes`` (one entry may be -1).
+
+    Example:
+        >>> deepgrad.zeros(2, 12).unflatten(1, (3, -1)).shape
+        deepgrad.Size([2, 3, 4])
+    """
+    shape = input._data.shape
+    d = wrap_dim(dim, len(shape), "unflatten")
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    known = 1
+    for s in sizes:
+        if s != -1:
+            known *= s
+    size = shape[d] if shape else 1
+    if sizes.count(-1) > 1 or (-1 in sizes and (known == 0 or size % known)) or (
+            -1 not in sizes and known != size):
+        raise _errors.op_error(
+            RuntimeError, "unflatten", f"Provided sizes {list(sizes)} don't multiply up to the "
+            f"size of dim {dim} ({size}) in the input tensor", input=input)
+    sizes = tuple(size // known if s == -1 else s for s in sizes)
+    return Reshape.apply(input, shape[:d] + sizes + shape[d + 1:])
+
+
+def movedim(input: Tensor, source, destination) -> Tensor:  # noqa: A002
+    """Move dims ``source`` (int or sequence) to positions ``destination``; the others keep
+    their order.
+
+    Example:
+        >>> deepgrad.zeros(2, 3, 4).movedim(0, -1).shape
+        deepgrad.Size([3, 4, 2])
+    """
+    ndim = input._data.ndim
+    source = (source,) if isinstance(source, int) else tuple(source)
+    destination = (destination,) if isinstance(destination, int) else tuple(destination)
+    if len(source) != len(destination):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({list(source)}"
+                           f" dims) should contain the same number of dims as destination "
+                           f"({list(destination)} dims)")
+    source = [wrap_dim(d, ndim, "movedim") for d in source]
+    destination = [wrap_dim(d, ndim, "movedim") for d in destination]
+    if len(set(source)) != len(source) or len(set(destination)) != len(destination):
+        raise RuntimeError("movedim: repeated dim in `source` or `destination`")
+    order = [d for d in range(ndim) if d not in source]
+    for dst, src in sorted(zip(destination, source, strict=True)):
+        order.insert(dst, src)
+    if order == list(range(ndim)):
+        return input
+    return Permute.apply(input, tuple(order))
+
+
+def swapaxes(input: Tensor, axis0: int, axis1: int) -> Tensor:  # noqa: A002
+    """Alias of ``transpose``."""
+    return transpose(input, axis0, axis1)
+
+
+def swapdims(input: Tensor, dim0: int, dim1: int) -> Tensor:  # noqa: A002
+    """Alias of ``transpose``."""
+    return transpose(input, dim0, dim1)
+
+
+moveaxis = movedim
+
+
+def broadcast_to(input: Tensor, size) -> Tensor:  # noqa: A002
+    """``input`` expanded to ``size`` (a broadcast view; -1 keeps a dim)."""
+    return expand(input, tuple(size))
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    """Expand all tensors to their common broadcast shape.
+
+    Example:
+        >>> a, b = deepgrad.broadcast_tensors(deepgrad.zeros(3, 1), deepgrad.zeros(4))
+        >>> a.shape, b.shape
+        (deepgrad.Size([3, 4]), deepgrad.Size([3, 4]))
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    from .promotion import broadcast_shapes  # noqa: PLC0415
+
+    shape = ()
+    for i, t in enumerate(tensors):
+        shape = broadcast_shapes("broadcast_tensors", shape, t._data.shape, "result",
+                                 f"tensor {i}")
+    return tuple(expand(t, shape) for t in tensors)
+
+
+class Flip(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        # torch's flip copies; a NumPy negative-stride view would alias the input
+        return array_module(x).flip(x, dims).copy() if dims else x.copy()
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return Flip.apply(grad_out, ctx.dims)
+
+
+def flip(input: Tensor, dims) -> Tensor:  # noqa: A002
+    """Reverse the order of elements along ``dims`` (a copy).
+
+    Example:
+        >>> deepgrad.tensor([[1, 2], [3, 4]]).flip(1)
+        tensor([[2, 1],
+                [4, 3]])
+    """
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    ndim = input._data.ndim
+    dims = tuple(wrap_dim(d, ndim, "flip") for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"flip: dims has duplicates, original flip dims size={len(dims)}, "
+                           f"but unique flip dims size={len(set(dims))}")
+    return Flip.apply(input, dims if ndim else ())
+
+
+def fliplr(input: Tensor) -> Tensor:  # noqa: A002
+    """Flip dim 1 (left/right) of a tensor with at least 2 dims."""
+    if input._data.ndim < 2:
+        raise RuntimeError("Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+def flipud(input: Tensor) -> Tensor:  # noqa: A002
+    """Flip dim 0 (up/down) of a tensor with at least 1 dim."""
+    if input._data.ndim < 1:
+        raise RuntimeError("Input must be >= 1-d.")
+    return flip(input, (0,))
+
+
+class Roll(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, shifts, dims):
+        ctx.shifts, ctx.dims = shifts, dims
+        xp = array_module(x)
+        if dims is None:  # roll the flattened tensor
+            return xp.roll(x.reshape(-1), shifts[0]).reshape(x.shape)
+        return xp.roll(x, shifts, dims)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return Roll.apply(grad_out, tuple(-s for s in ctx.shifts), ctx.dims)
+
+
+def roll(input: Tensor, shifts, dims=None) -> Tensor:  # noqa: A002
+    """Shift elements along ``dims`` by ``shifts`` (int or tuple), wrapping around; without
+    ``dims`` the flattened tensor is rolled and the shape restored.
+
+    Example:
+        >>> deepgrad.arange(5).roll(2)
+        tensor([3, 4, 0, 1, 2])
+    """
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(int(s) for s in shifts)
+    if dims is not None:
+        dims = (dims,) if isinstance(dims, int) else tuple(dims)
+        if len(shifts) != len(dims):
+            raise RuntimeError(f"roll: shifts and dimensions must align. shifts: {len(shifts)}, "
+                               f"dims:{len(dims)}")
+        dims = tuple(wrap_dim(d, input._data.ndim, "roll") for d in dims)
+    elif len(shifts) != 1:
+        raise RuntimeError("roll: `shifts` must be a single int when `dims` is not given")
+    return Roll.apply(input, shifts, dims)
+
+
+def _shape_inplace(function, name):
+    """``squeeze_``, ``unsqueeze_``, ``t_``, ``transpose_``: the out-of-place op, then this
+    tensor takes over the result's array (and its grad_fn inside a graph)."""
+
+    def method(self, *args, **kwargs):
+        result = function(self, *args, **kwargs)
+        if result is self:
+            return self
+        if self._requires_grad and _grad_state.enabled:
+            if self.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                                   "in-place operation.")
+            self.grad_fn, self._output_nr = result.grad_fn, result._output_nr
+        self._data = result._data
+        self._version += 1
+        return self
+
+    method.__name__ = name
+    return method
+
+
+from ..autograd.grad_mode import state as _grad_state  # noqa: E402
+from .padding import pad  # noqa: E402,F401 - torch.nn.functional.pad lives with the shape ops
+
+Tensor.flatten = flatten
+Tensor.ravel = ravel
+Tensor.unflatten = unflatten
+Tensor.movedim = movedim
+Tensor.moveaxis = movedim
+Tensor.swapaxes = swapaxes
+Tensor.swapdims = swapdims
+Tensor.broadcast_to = broadcast_to
+Tensor.flip = flip
+Tensor.fliplr = fliplr
+Tensor.flipud = flipud
+Tensor.roll = roll
+Tensor.squeeze_ = _shape_inplace(squeeze, "squeeze_")
+Tensor.unsqueeze_ = _shape_inplace(unsqueeze, "unsqueeze_")
+Tensor.t_ = _shape_inplace(t, "t_")
+Tensor.transpose_ = _shape_inplace(transpose, "transpose_")
+Tensor.swapaxes_ = _shape_inplace(swapaxes, "swapaxes_")
+Tensor.swapdims_ = _shape_inplace(swapdims, "swapdims_")
