@@ -39,8 +39,8 @@ def _infer_array(data, dtype=None):
     if isinstance(data, Tensor):
         array = backend.move_array(data._data, backend.CPU)
         return array.astype(_np_dtype(dtype)) if dtype is not None else array.copy()
-    if isinstance(data, np.ndarray):
-        array = data
+    if isinstance(data, (np.ndarray, np.generic)):  # NumPy arrays and scalars keep dtype
+        array = np.asarray(data)
         if dtype is None:
             backend.from_numpy_dtype(array.dtype)  # TypeError for unsupported dtypes
             return array.copy()
@@ -251,6 +251,8 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False,
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False) -> Tensor:
     """Integers uniform on [low, high) (int64 by default)."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if size is None:
