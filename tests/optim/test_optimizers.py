@@ -195,6 +195,28 @@ def test_load_torch_state_dict_continues_like_torch(name):
         assert_close(mine, expected, dtype)
 
 
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_checkpoint_through_save_and_load_files(name, tmp_path):
+    """Optimizer state written by deepgrad.save, and by torch.save (.pth), loads back through
+    deepgrad.load and resumes to the uninterrupted trajectory."""
+    dtype = np.float32
+    kwargs = {"lr": 0.05} | ({"momentum": 0.9} if name == "SGD" else {"amsgrad": True})
+    sequence = gradient_sequence(dtype)
+    expected, _ = run(torch, name, kwargs, dtype, sequence)
+
+    half, their_opt = run(torch, name, kwargs, dtype, sequence[:10])
+    torch.save(their_opt.state_dict(), tmp_path / "torch.pth")
+    ours, our_opt = run(dg, name, kwargs, dtype, sequence[:10])
+    dg.save(our_opt.state_dict(), tmp_path / "deepgrad.pt")
+    for path in ("torch.pth", "deepgrad.pt"):
+        params = [dg.tensor(p.detach().numpy().copy(), requires_grad=True) for p in half]
+        optimizer = make_optimizer(dg, name, params, kwargs)
+        optimizer.load_state_dict(dg.load(tmp_path / path))
+        run(dg, name, kwargs, dtype, sequence[10:], optimizer=optimizer, params=params)
+        for mine, theirs in zip(params, expected, strict=True):
+            assert_close(mine, theirs, dtype)
+
+
 def test_load_state_dict_casts_buffers_to_param_dtype_and_keeps_step():
     p = dg.zeros(3, dtype=dg.float32, requires_grad=True)
     optimizer = dg.optim.Adam([p])
