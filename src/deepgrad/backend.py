@@ -46,11 +46,15 @@ int16 = dtype("int16", np.int16)
 int32 = dtype("int32", np.int32)
 int64 = dtype("int64", np.int64)
 bool_ = dtype("bool", np.bool_)
+complex64 = dtype("complex64", np.complex64)  # results only (linalg.eig); no complex autograd
+complex128 = dtype("complex128", np.complex128)
 
-_ALL_DTYPES = (float16, float32, float64, int8, uint8, int16, int32, int64, bool_)
+_ALL_DTYPES = (float16, float32, float64, int8, uint8, int16, int32, int64, bool_, complex64,
+               complex128)
 _FROM_NUMPY = {d.numpy: d for d in _ALL_DTYPES}
 _BY_NAME = {d.name: d for d in _ALL_DTYPES}
-_BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
+_BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64,
+                cfloat=complex64, cdouble=complex128)
 
 
 def _dtype_by_name(name: str) -> dtype:
