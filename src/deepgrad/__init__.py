@@ -24,6 +24,7 @@ from . import autograd, ops  # noqa: E402,I001 - importing ops attaches the Tens
 # The torch-level functions (deepgrad.exp, deepgrad.cat, ...) are each family's __all__:
 # an op is added in one place, its family file, and appears here.
 for _family in (ops.conversion, ops.elementwise, ops.reduction, ops.shape, ops.linalg,
+                ops.selection, ops.statistics, ops.softmax,
                 ops.indexing, ops.scatter, ops.joining, ops.diagonal):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
 del _family

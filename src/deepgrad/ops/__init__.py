@@ -2,4 +2,5 @@
 family's Tensor methods."""
 
 from . import conversion, elementwise, linalg, reduction, shape  # noqa: F401
+from . import selection, softmax, statistics  # noqa: F401
 from . import diagonal, indexing, joining, padding, scatter  # noqa: F401
