@@ -202,3 +202,18 @@ def test_random_split_errors_match_torch(lengths):
 
 def test_base_dataset_getitem_matches_torch():
     assert raised(lambda: ddata.Dataset()[0]) == raised(lambda: tdata.Dataset()[0])
+
+
+def test_classes_are_generic_like_torch():
+    for name in ("Dataset", "IterableDataset", "Sampler", "DataLoader"):
+        getattr(tdata, name)[int]  # user code annotates with these
+        getattr(ddata, name)[int]
+
+    class Pairs(ddata.Dataset[tuple[deepgrad.Tensor, int]]):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return deepgrad.tensor([i]), i
+
+    assert len(list(ddata.DataLoader(Pairs()))) == 2

@@ -11,6 +11,7 @@ import multiprocessing
 import os
 import warnings
 from collections.abc import Callable, Iterable
+from typing import Generic, TypeVar
 
 from .collate import default_collate, default_convert
 from .dataloader_iter import _MultiProcessingDataLoaderIter, _SingleProcessDataLoaderIter
@@ -19,6 +20,8 @@ from .fetch import _DatasetKind
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 
 __all__ = ["DataLoader"]
+
+_T_co = TypeVar("_T_co", covariant=True)
 
 
 class _InfiniteConstantSampler(Sampler):
@@ -29,7 +32,7 @@ class _InfiniteConstantSampler(Sampler):
             yield None
 
 
-class DataLoader:
+class DataLoader(Generic[_T_co]):
     """Iterate over a dataset in (shuffled) batches, optionally built by worker processes.
 
     Args:
@@ -68,10 +71,10 @@ class DataLoader:
     cores (same epoch as above: 56 ms with 2 workers, torch 102 ms). Workers pay off when
     ``__getitem__`` does real work (decoding, augmentation); an in-memory ``TensorDataset``
     is fastest with ``num_workers=0``. The dataset's arrays are moved into shared memory
-    once and mapped by every worker (see ``sharing.py``). A worker's exception is re-raised here with the worker's
-    traceback; ``break``, deleting the iterator and Ctrl-C stop the workers. Each worker
-    seeds ``random``, NumPy's global RNG and deepgrad's default generator from
-    ``base_seed + worker_id`` as torch does (``get_worker_info().seed``).
+    once and mapped by every worker (see ``sharing.py``). A worker's exception is re-raised
+    here with the worker's traceback; ``break``, deleting the iterator and Ctrl-C stop the
+    workers. Each worker seeds ``random``, NumPy's global RNG and deepgrad's default
+    generator from ``base_seed + worker_id`` as torch does (``get_worker_info().seed``).
 
     Example:
         >>> ds = TensorDataset(deepgrad.randn(100, 3), deepgrad.arange(100))

@@ -14,10 +14,13 @@ import itertools
 import math
 import warnings
 from collections.abc import Iterable, Sequence
+from typing import Generic, TypeVar
 
 from ... import backend
 from ..._tensor import Tensor
 from .collate import StackedSamples
+
+_T_co = TypeVar("_T_co", covariant=True)
 
 __all__ = [
     "Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset",
@@ -25,12 +28,13 @@ __all__ = [
 ]
 
 
-class Dataset:
+class Dataset(Generic[_T_co]):
     """A map from keys (usually ``0 .. len-1``) to samples; subclasses define ``__getitem__``.
 
     Subclasses usually define ``__len__`` (samplers need it) and may define
     ``__getitems__(indices)`` returning the list of samples of a batch for faster loading.
-    ``dataset_a + dataset_b`` is a ``ConcatDataset``.
+    ``dataset_a + dataset_b`` is a ``ConcatDataset``. Generic like torch's: annotations such
+    as ``Dataset[tuple[Tensor, int]]`` work.
 
     Example:
         >>> class Squares(Dataset):
@@ -47,7 +51,7 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset, Iterable):
+class IterableDataset(Dataset[_T_co], Iterable[_T_co]):
     """A stream of samples; subclasses define ``__iter__``.
 
     With ``num_workers > 0`` each worker iterates its own copy of the dataset, so split the

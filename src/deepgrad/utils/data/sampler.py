@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator, Sequence, Sized
+from typing import Generic, TypeVar
 
 import numpy as np
 
 from ... import backend
 from ..._tensor import Tensor
+
+_T_co = TypeVar("_T_co", covariant=True)
 
 __all__ = [
     "Sampler", "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
@@ -22,7 +25,7 @@ __all__ = [
 ]
 
 
-class Sampler:
+class Sampler(Generic[_T_co]):
     """Base class: subclasses define ``__iter__`` over indices (or lists of indices) and
     usually ``__len__``.
 
