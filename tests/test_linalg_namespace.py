@@ -6,9 +6,11 @@ Eigen- and singular vectors are unique only up to sign, so factorization cases c
 sign-invariant products (q_i q_i^T, u_i vh_i, q_i r_i) rather than the vectors themselves.
 """
 
+import re
 
 import numpy as np
 import pytest
+import torch
 
 import deepgrad
 from oracle import OpCase, case_params, check_case
@@ -187,8 +189,8 @@ CASES = [
            domain=full_rank, dtypes=BOTH, rtol=1e-3, atol=1e-4),
     OpCase("qr_complete_wide", lambda lib, a: qr_invariant(lib, a, "complete"), [((3, 5),)],
            domain=full_rank),
-    OpCase("qr_r_only", lambda lib, a: lib.linalg.qr(a, mode="r").R.abs(), [((4, 3),)],
-           domain=full_rank, grad=False),
+    OpCase("qr_r_only", lambda lib, a: (lambda r: r * r)(lib.linalg.qr(a, mode="r").R),
+           [((4, 3),)], domain=full_rank, grad=False),
     OpCase("matrix_rank", lambda lib, a: lib.linalg.matrix_rank(a), [((4, 3),), ((2, 3, 3),),
                                                                      ((3, 3),)], grad=False),
     OpCase("matrix_rank_low", lambda lib, a: lib.linalg.matrix_rank(a @ a.mT),
@@ -209,3 +211,303 @@ CASES = [
 @pytest.mark.parametrize("case,shapes,dtype", case_params(CASES))
 def test_against_torch(case, shapes, dtype):
     check_case(case, shapes, dtype)
+
+
+# ---------------------------------------------------------------- errors
+
+def _both(fn, *arrays):
+    """Run fn on torch and deepgrad; return (torch exception, deepgrad exception)."""
+    errors = []
+    for lib in (torch, deepgrad):
+        with pytest.raises(Exception) as info:
+            fn(lib, *[lib.tensor(a) for a in arrays])
+        errors.append(info.value)
+    return errors
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("linalg.inv", lambda lib, a: lib.linalg.inv(a)),
+    ("linalg.det", lambda lib, a: lib.linalg.det(a)),
+    ("linalg.slogdet", lambda lib, a: lib.linalg.slogdet(a)),
+    ("linalg.cholesky", lambda lib, a: lib.linalg.cholesky(a)),
+    ("linalg.eigh", lambda lib, a: lib.linalg.eigh(a)),
+    ("linalg.eigvalsh", lambda lib, a: lib.linalg.eigvalsh(a)),
+    ("linalg.eig", lambda lib, a: lib.linalg.eig(a)),
+    ("linalg.solve", lambda lib, a: lib.linalg.solve(a, a[:, 0])),
+    ("linalg.matrix_power", lambda lib, a: lib.linalg.matrix_power(a, 2)),
+])
+def test_non_square_input_is_refused_naming_the_op_and_shape(name, fn):
+    torch_error, error = _both(fn, np.ones((2, 3)))
+    assert isinstance(torch_error, RuntimeError) and isinstance(error, RuntimeError)
+    assert name in str(error) and "(2, 3)" in str(error), str(error)
+    assert "2 by 3" in str(error) and "2 by 3" in str(torch_error)
+
+
+@pytest.mark.parametrize("matrix", [
+    np.zeros((3, 3)),
+    np.array([[1.0, 2, 3], [2, 4, 6], [1, 0, 1]]),
+    np.array([[1.0, 2], [2, 4]]),
+    np.stack([np.eye(2), np.zeros((2, 2))]),
+])
+def test_singular_inverse_raises_torchs_linalg_error(matrix):
+    torch_error, error = _both(lambda lib, a: lib.linalg.inv(a), matrix)
+    assert isinstance(torch_error, torch.linalg.LinAlgError)
+    assert isinstance(error, deepgrad.linalg.LinAlgError) and isinstance(error, RuntimeError)
+    assert str(error) == str(torch_error)
+
+
+def test_singular_solve_and_not_positive_definite_cholesky_match_torch():
+    singular = np.stack([np.eye(3), np.zeros((3, 3))])
+    torch_error, error = _both(lambda lib, a: lib.linalg.solve(a, a[..., 0]), singular)
+    assert isinstance(error, deepgrad.linalg.LinAlgError) and str(error) == str(torch_error)
+    indefinite = np.stack([np.eye(3), np.diag([1.0, 2.0, -1.0])])
+    torch_error, error = _both(lambda lib, a: lib.linalg.cholesky(a), indefinite)
+    assert isinstance(error, deepgrad.linalg.LinAlgError) and str(error) == str(torch_error)
+
+
+@pytest.mark.parametrize("fn,arrays,words", [
+    (lambda lib, a: lib.linalg.inv(a), [np.eye(3, dtype=np.int64)], ["linalg.inv", "floating"]),
+    (lambda lib, a: lib.linalg.det(a), [np.ones(3)], ["linalg.det", "at least 2 dimensions"]),
+    (lambda lib, a, b: lib.linalg.solve(a, b), [np.eye(3), np.ones(4)],
+     ["linalg.solve", "Incompatible shapes", "(3, 3)", "(4,)"]),
+    (lambda lib, a, b: lib.linalg.solve(a, b), [np.eye(3), np.ones(3, np.float32)],
+     ["linalg.solve", "same dtype"]),
+    (lambda lib, a, b: lib.linalg.solve(a, b, left=False), [np.eye(3), np.ones((3, 2))],
+     ["XA = B", "3x2"]),
+    (lambda lib, a: lib.linalg.vector_norm(a), [np.arange(3)], ["vector_norm", "floating"]),
+    (lambda lib, a: lib.linalg.vector_norm(a, float("inf")), [np.ones((0, 3))],
+     ["vector_norm", "inf", "empty"]),
+    (lambda lib, a: lib.linalg.matrix_norm(a, 3), [np.ones((3, 3))], ["matrix_norm", "Order 3"]),
+    (lambda lib, a: lib.linalg.matrix_norm(a), [np.ones(3)], ["matrix_norm", "2 dimensions"]),
+    (lambda lib, a: lib.linalg.matrix_norm(a, dim=(0, 0)), [np.ones((3, 3))],
+     ["matrix_norm", "different"]),
+    (lambda lib, a: lib.linalg.norm(a, ord=2), [np.ones((2, 3, 4))], ["linalg.norm", "3D"]),
+    (lambda lib, a: lib.linalg.norm(a, ord="fro", dim=1), [np.ones((2, 3))],
+     ["matrix_norm", "2-tuple"]),
+    (lambda lib, a: lib.linalg.eigh(a, UPLO="X"), [np.eye(2)], ["eigh", "UPLO"]),
+    (lambda lib, a: lib.linalg.qr(a, mode="thin"), [np.eye(2)], ["qr", "mode"]),
+])
+def test_errors_match_torch(fn, arrays, words):
+    torch_error, error = _both(fn, *arrays)
+    assert type(torch_error).__mro__[-3] is type(error).__mro__[-3] or isinstance(
+        error, type(torch_error)), (torch_error, error)
+    for word in words:
+        assert word in str(error), (word, str(error))
+
+
+# ---------------------------------------------------------------- results and semantics
+
+def test_result_tuples_have_torchs_field_names():
+    a = np.random.default_rng(0).standard_normal((3, 3)) + 3 * np.eye(3)
+    for lib in (torch, deepgrad):
+        t = lib.tensor(a, requires_grad=True)
+        sign, logabsdet = lib.linalg.slogdet(t)
+        assert lib.linalg.slogdet(t).logabsdet is not None
+        assert logabsdet.requires_grad
+        assert lib.linalg.eigh(t).eigenvectors.shape == (3, 3)
+        assert lib.linalg.svd(t).Vh.shape == (3, 3)
+        assert lib.linalg.qr(t).R.shape == (3, 3)
+        assert lib.linalg.lstsq(t, t).solution.shape == (3, 3)
+
+
+def test_eig_returns_complex_eigenpairs_like_torch():
+    a = np.random.default_rng(1).standard_normal((4, 4))
+    for dtype in (np.float32, np.float64):
+        expected = torch.linalg.eig(torch.tensor(a.astype(dtype)))
+        values, vectors = deepgrad.linalg.eig(deepgrad.tensor(a.astype(dtype)))
+        assert values.dtype.name == str(expected.eigenvalues.dtype).replace("torch.", "")
+        assert vectors.dtype.name == str(expected.eigenvectors.dtype).replace("torch.", "")
+        np.testing.assert_allclose(np.sort_complex(values.numpy()),
+                                   np.sort_complex(expected.eigenvalues.numpy()), rtol=1e-4)
+        v = vectors.numpy()
+        np.testing.assert_allclose(a @ v, v * values.numpy(), atol=1e-4)
+    eigenvalues = deepgrad.linalg.eigvals(deepgrad.tensor([[0.0, -1.0], [1.0, 0.0]]))
+    np.testing.assert_allclose(np.sort_complex(eigenvalues.numpy()), [-1j, 1j], atol=1e-7)
+
+
+@pytest.mark.parametrize("driver", [None, "gelsd", "gelss", "gels"])
+def test_lstsq_outputs_per_driver_match_torch(driver):
+    rng = np.random.default_rng(2)
+    a, b = full_rank(rng, (6, 3), np.float64), rng.standard_normal((6, 2))
+    expected = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver=driver)
+    result = deepgrad.linalg.lstsq(deepgrad.tensor(a), deepgrad.tensor(b), driver=driver)
+    for name in ("solution", "residuals", "rank", "singular_values"):
+        r, e = getattr(result, name), getattr(expected, name)
+        assert tuple(r.shape) == tuple(e.shape), name
+        np.testing.assert_allclose(r.numpy(), e.numpy(), rtol=1e-8, err_msg=name)
+
+
+def test_legacy_svd_and_qr():
+    a = full_rank(np.random.default_rng(3), (4, 3), np.float64)
+    u, s, v = deepgrad.svd(deepgrad.tensor(a), compute_uv=False)
+    tu, ts, tv = torch.svd(torch.tensor(a), compute_uv=False)
+    assert u.shape == tu.shape and v.shape == tv.shape and not u.numpy().any()
+    np.testing.assert_allclose(s.numpy(), ts.numpy(), rtol=1e-10)
+    with pytest.warns(UserWarning):
+        q, r = deepgrad.qr(deepgrad.tensor(a), some=False)
+    assert q.shape == (4, 4) and r.shape == (4, 3)
+    np.testing.assert_allclose((q @ r).numpy(), a, atol=1e-12)
+
+
+def test_matrix_rank_tolerances_match_torch():
+    a = np.diag([10.0, 1.0, 1e-3, 1e-9])
+    for kwargs in ({}, {"tol": 1e-2}, {"atol": 0.5}, {"rtol": 1e-2}, {"atol": 1e-2, "rtol": 0.5},
+                   {"hermitian": True}):
+        expected = torch.linalg.matrix_rank(torch.tensor(a), **kwargs)
+        result = deepgrad.linalg.matrix_rank(deepgrad.tensor(a), **kwargs)
+        assert result.item() == expected.item() and result.dtype.name == "int64", kwargs
+
+
+def test_det_gradient_of_a_singular_matrix_matches_torch():
+    """d det / dA is the transposed adjugate, non-zero for a rank n-1 matrix."""
+    a = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    t, d = torch.tensor(a, requires_grad=True), deepgrad.tensor(a, requires_grad=True)
+    torch.linalg.det(t).backward()
+    deepgrad.linalg.det(d).backward()
+    np.testing.assert_allclose(d.grad.numpy(), t.grad.numpy(), atol=1e-10)
+
+
+@pytest.mark.parametrize("shapes", [[(3, 4), (4, 5), (5, 2)], [(4,), (4, 5), (5, 2), (2,)],
+                                    [(10, 100), (100, 5), (5, 50)], [(3,), (3,)]])
+def test_multi_dot_matches_torch(shapes):
+    rng = np.random.default_rng(4)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    t = [torch.tensor(a, requires_grad=True) for a in arrays]
+    d = [deepgrad.tensor(a, requires_grad=True) for a in arrays]
+    expected, result = torch.linalg.multi_dot(t), deepgrad.linalg.multi_dot(d)
+    np.testing.assert_allclose(result.detach().numpy(), expected.detach().numpy(), rtol=1e-10)
+    expected.sum().backward()
+    result.sum().backward()
+    for x, y in zip(d, t, strict=True):
+        np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=1e-10)
+
+
+def test_vecdot_and_diagonal_match_torch():
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((2, 3, 4)), rng.standard_normal((3, 4))
+    np.testing.assert_allclose(
+        deepgrad.linalg.vecdot(deepgrad.tensor(x), deepgrad.tensor(y)).numpy(),
+        torch.linalg.vecdot(torch.tensor(x), torch.tensor(y)).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        deepgrad.linalg.diagonal(deepgrad.tensor(x), offset=1).numpy(),
+        torch.linalg.diagonal(torch.tensor(x), offset=1).numpy())
+
+
+# ---------------------------------------------------------------- teaching methods
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_gauss_jordan_inverse_matches_torch(n):
+    a = well_conditioned(np.random.default_rng(n), (n, n), np.float64)
+    expected = torch.linalg.inv(torch.tensor(a))
+    result = deepgrad.linalg.inv_gauss_jordan(deepgrad.tensor(a))
+    assert result.dtype.name == "float64"
+    np.testing.assert_allclose(result.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_gauss_jordan_accepts_integer_exercises():
+    a = [[2, 1, 1], [1, 3, 2], [1, 0, 0]]
+    expected = torch.linalg.inv(torch.tensor(a, dtype=torch.float32))
+    result = deepgrad.linalg.inv_gauss_jordan(deepgrad.tensor(a))
+    assert result.dtype.name == "float32"
+    np.testing.assert_allclose(result.numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
+
+
+_SWAP = re.compile(r"^R(\d+) <-> R(\d+)$")
+_SCALE = re.compile(r"^R(\d+) <- R(\d+) / (\S+)$")
+_ELIMINATE = re.compile(r"^R(\d+) <- R(\d+) - (\S+) \* R(\d+)$")
+
+
+def _replay(operation: str, before: np.ndarray) -> np.ndarray:
+    """Apply one step as its text states it (numbers are shown to 4 significant digits)."""
+    after = before.copy()
+    if m := _SWAP.match(operation):
+        i, j = int(m[1]) - 1, int(m[2]) - 1
+        after[[i, j]] = after[[j, i]]
+    elif m := _SCALE.match(operation):
+        assert m[1] == m[2]
+        after[int(m[1]) - 1] /= float(m[3])
+    elif m := _ELIMINATE.match(operation):
+        assert m[1] == m[2]
+        after[int(m[1]) - 1] -= float(m[3]) * after[int(m[4]) - 1]
+    else:
+        raise AssertionError(f"not an elementary row operation: {operation!r}")
+    return after
+
+
+def test_gauss_jordan_steps_are_elementary_row_operations_ending_in_the_inverse():
+    a = np.array([[0.0, 2.0, 1.0], [1.0, 1.0, 0.0], [3.0, 0.0, 1.0]])  # a[0, 0] = 0: must pivot
+    inverse, steps = deepgrad.linalg.inv_gauss_jordan(deepgrad.tensor(a), return_steps=True)
+    assert steps[0].operation == "R1 <-> R3"  # largest |entry| of column 1 is in row 3
+    state = np.concatenate([a, np.eye(3)], axis=1)
+    for step in steps:
+        assert step.matrix.shape == (3, 6)
+        np.testing.assert_allclose(step.matrix.numpy(), _replay(step.operation, state),
+                                   rtol=1e-3, atol=1e-3, err_msg=step.operation)
+        state = step.matrix.numpy()
+        assert step.operation in str(step) and "|" in str(step)
+    np.testing.assert_allclose(state[:, :3], np.eye(3), atol=1e-12)
+    expected = torch.linalg.inv(torch.tensor(a)).numpy()
+    np.testing.assert_allclose(state[:, 3:], expected, atol=1e-12)
+    np.testing.assert_allclose(inverse.numpy(), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("fn", [deepgrad.linalg.inv_gauss_jordan, deepgrad.linalg.inv_adjugate])
+def test_teaching_inverses_refuse_singular_and_non_square(fn):
+    with pytest.raises(deepgrad.linalg.LinAlgError):
+        fn(deepgrad.tensor([[1.0, 2.0], [2.0, 4.0]]))
+    with pytest.raises(RuntimeError, match=r"\(2, 3\)"):
+        fn(deepgrad.ones(2, 3))
+
+
+def _matrices():
+    rng = np.random.default_rng(6)
+    b = rng.standard_normal((4, 4))
+    low = rng.standard_normal((4, 2))
+    return {
+        "positive definite": b @ b.T + np.eye(4),
+        "positive semidefinite": low @ low.T,
+        "negative definite": -(b @ b.T + np.eye(4)),
+        "negative semidefinite": -(low @ low.T),
+        "indefinite": np.diag([2.0, -1.0, 3.0, 0.5]),
+        "identity": np.eye(3),
+        "zero": np.zeros((3, 3)),
+        "asymmetric positive": np.array([[2.0, 3.0], [-3.0, 2.0]]),  # x^T A x = 2|x|^2
+    }
+
+
+def _expected_label(a: np.ndarray) -> str:
+    """The classification from torch's eigenvalues of the symmetric part."""
+    values = torch.linalg.eigvalsh(torch.tensor((a + a.T) / 2)).numpy()
+    tol = len(values) * np.finfo(values.dtype).eps * np.abs(values).max(initial=0.0)
+    if (values > tol).all():
+        return "positive definite"
+    if (values < -tol).all():
+        return "negative definite"
+    if (values >= -tol).all():
+        return "positive semidefinite"
+    if (values <= tol).all():
+        return "negative semidefinite"
+    return "indefinite"
+
+
+@pytest.mark.parametrize("name", list(_matrices()))
+def test_definiteness_matches_torch_eigenvalues(name):
+    a = _matrices()[name]
+    label = _expected_label(a)
+    t = deepgrad.tensor(a)
+    assert deepgrad.linalg.definiteness(t) == label
+    assert deepgrad.linalg.is_positive_definite(t) is (label == "positive definite")
+    assert deepgrad.linalg.is_negative_definite(t) is (label == "negative definite")
+    assert deepgrad.linalg.is_positive_semidefinite(t) is (
+        label in ("positive definite", "positive semidefinite"))
+    assert deepgrad.linalg.is_negative_semidefinite(t) is (
+        label in ("negative definite", "negative semidefinite") or name == "zero")
+
+
+def test_definiteness_of_a_batch():
+    matrices = _matrices()
+    batch = np.stack([matrices["positive definite"], matrices["indefinite"]])
+    assert deepgrad.linalg.definiteness(deepgrad.tensor(batch)) == [
+        "positive definite", "indefinite"]
+    flags = deepgrad.linalg.is_positive_definite(deepgrad.tensor(batch))
+    assert flags.dtype.name == "bool" and flags.tolist() == [True, False]

@@ -29,7 +29,7 @@ for _family in (ops.conversion, ops.elementwise, ops.reduction, ops.shape, ops.l
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
 del _family
 from . import utils  # noqa: E402 - deepgrad.utils.data
-from . import linalg  # noqa: E402 - the torch.linalg namespace
+from . import linalg  # noqa: E402,F401 - the torch.linalg namespace
 from .serialization import load, save  # noqa: E402
 
 from . import cuda  # noqa: E402

@@ -182,8 +182,7 @@ class Slogdet(Function):
         sign, logabsdet = xp.linalg.slogdet(a)
         sign, logabsdet = xp.asarray(sign), xp.asarray(logabsdet)
         ctx.save_for_backward(a)
-        ctx.mark_non_differentiable(sign)
-        return sign, logabsdet
+        return sign, logabsdet  # sign has no gradient (piecewise constant), as torch
 
     @staticmethod
     def backward(ctx, grad_sign, grad_logabsdet):
@@ -195,7 +194,7 @@ class Slogdet(Function):
 
 def slogdet(A: Tensor, *, out=None) -> SlogdetResult:  # noqa: N803
     """Sign and natural log of the absolute value of the determinant; finite where ``det``
-    would under- or overflow. The sign carries no gradient.
+    would under- or overflow. Only ``logabsdet`` passes a gradient back.
 
     Returns:
         namedtuple ``(sign, logabsdet)``, each of shape (*).
@@ -285,24 +284,25 @@ def solve(A: Tensor, B: Tensor, *, left: bool = True, out=None) -> Tensor:  # no
             f"Expected A and B to have the same dtype, but found A of type "
             f"{_TORCH_NAMES[A.dtype.name]} and B of type {_TORCH_NAMES[B.dtype.name]} instead",
             A=A, B=B)
+    given = {"A": A, "B": B}  # for error messages, before any reshaping
     a_shape, b_shape = A._data.shape, B._data.shape
     vector = len(b_shape) == 1 or (len(b_shape) == len(a_shape) - 1 and b_shape == a_shape[:-1])
     if vector:
         B = B.unsqueeze(-1)  # noqa: N806
     elif len(b_shape) < 2:
         raise _errors.op_error(RuntimeError, "linalg.solve", "The input tensor B must have at "
-                               "least 1 dimension.", A=A, B=B)
+                               "least 1 dimension.", **given)
     n = a_shape[-1]
     rows, cols = B._data.shape[-2:]
     if not left and vector and n == 1:
         raise _errors.op_error(
             RuntimeError, "linalg.solve", "Vector broadcasting of the left hand side is not "
             "supported for left=False. In this case linalg.solve is equivalent to B / "
-            "A.squeeze(-1)", A=A, B=B)
+            "A.squeeze(-1)", **given)
     if (cols if not left else rows) != n:
         raise _errors.op_error(
             RuntimeError, "linalg.solve", f"Incompatible shapes of A and B for the equation "
-            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {rows}x{cols})", A=A, B=B)
+            f"{'AX = B' if left else 'XA = B'} ({n}x{n} and {rows}x{cols})", **given)
     if not left:
         A, B = A.mT, B.mT  # noqa: N806 - X A = B  <=>  A^T X^T = B^T
     result = Solve.apply(A, B)
