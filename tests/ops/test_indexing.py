@@ -122,6 +122,12 @@ GATHER_SCATTER = [
            [((3, 4),), ((4,),)]),
     OpCase("take", lambda lib, x: x.take(_key(lib, np.array([[11, 0], [-1, 11]]))),
            [((3, 4),)]),
+    OpCase("index_put", lambda lib, x, v: x.index_put((_key(lib, REPEATED),), v,
+                                                      accumulate=True), [((3, 2), (4, 2))]),
+    OpCase("index_put_replace", lambda lib, x, v: lib.index_put(
+        x, (_key(lib, np.array([2, 0])), _key(lib, np.array([1, 1]))), v), [((3, 2), ())]),
+    OpCase("index_put_", _inplace("index_put_", lambda lib: (_key(lib, np.array([1, 0])),)),
+           [((3, 2), (2,))]),
     OpCase("narrow", lambda lib, x: x.narrow(1, 1, 2), [((3, 4),)]),
     OpCase("narrow_negative", lambda lib, x: lib.narrow(x, -1, -3, 3), [((3, 4),)]),
     OpCase("select", lambda lib, x: x.select(-1, -1), [((3, 4),), ((3, 0, 2),)]),

@@ -72,6 +72,7 @@ CASES = [
                                                            ((), ())]),
     OpCase("vstack", lambda lib, x, y: lib.vstack([x, y]), [((2, 3), (3,)), ((), ())]),
     OpCase("split_int", lambda lib, x: x.split(2, 1), [((3, 5),)]),
+    OpCase("split_keyword", lambda lib, x: x.split(split_size=[2, 3], dim=-1), [((3, 5),)]),
     OpCase("split_sizes", lambda lib, x: lib.split(x, [1, 0, 2], 0), [((3, 4),)]),
     OpCase("chunk", lambda lib, x: x.chunk(3, -1), [((2, 7),), ((2, 2),)]),
     OpCase("chunk_empty", lambda lib, x: x.chunk(3), [((0, 2),)]),
@@ -228,6 +229,13 @@ def test_pad_gradient_is_differentiable(mode, widths):
         rng.standard_normal((1, 3, 4))
     assert_close(results[1][0], results[0][0], 1e-12, 1e-12, "vjp")
     assert_close(results[1][1], results[0][1], 1e-12, 1e-12, "gradient of the vjp")
+
+
+def test_broadcast_shapes_like_torch():
+    for shapes in [((3, 1), (4,)), ((), (2, 1), 5), ((0, 1), (3,))]:
+        assert deepgrad.broadcast_shapes(*shapes) == torch.broadcast_shapes(*shapes)
+    with pytest.raises(RuntimeError, match=r"broadcast_shapes.*\(3,\).*\(4,\)"):
+        deepgrad.broadcast_shapes((3,), (4,))
 
 
 def test_pad_integer_tensor_and_value():

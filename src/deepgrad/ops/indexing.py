@@ -28,10 +28,11 @@ from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..backend import array_module
 
-__all__ = ["narrow", "select", "take", "masked_select", "nonzero", "argwhere"]
+__all__ = ["narrow", "select", "take", "masked_select", "nonzero", "argwhere", "index_put"]
 
 _mode = grad_mode.state
 _ndarray = np.ndarray
+_make = Tensor._make
 _ALL = slice(None)
 
 
@@ -278,7 +279,12 @@ def getitem(self: Tensor, key) -> Tensor:
     else:
         stages, accumulate = parse_key(key, array_module(self._data))
     try:
-        return Index.apply(self, stages, accumulate)
+        if self._requires_grad and _mode.enabled:
+            return Index.apply(self, stages, accumulate)
+        data = self._data  # nothing to record: skip the graph machinery
+        for stage in stages:
+            data = data[stage]
+        return _make(data)
     except IndexError as error:
         raise _index_error(error, self) from None
 
@@ -337,8 +343,34 @@ def setitem(self: Tensor, key, value) -> None:
     self._version += 1
 
 
+def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tensor:  # noqa: A002
+    """A copy of ``input`` with ``values`` written at ``input[indices]`` (``indices`` a
+    tuple of index tensors); with ``accumulate`` repeated indices add up.
+
+    Example:
+        >>> deepgrad.zeros(3).index_put((deepgrad.tensor([0, 0]),), deepgrad.tensor(1.0),
+        ...                             accumulate=True)
+        tensor([2., 0., 0.])
+    """
+    if not isinstance(indices, (tuple, list)) or not all(
+            i is None or isinstance(i, Tensor) for i in indices):
+        raise TypeError("index_put(): indices must be a tuple of Tensors")
+    stages = parse_key(tuple(indices), array_module(input._data))[0]
+    if values._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{input.dtype.name} for the destination and {values.dtype.name} "
+                           "for the source.")
+    try:
+        return IndexPut.apply(input, values, stages, accumulate)
+    except IndexError as error:
+        raise _index_error(error, input) from None
+
+
 Tensor.__getitem__ = getitem
 Tensor.__setitem__ = setitem
+Tensor.index_put = index_put
+Tensor.index_put_ = lambda self, indices, values, accumulate=False: self._inplace(
+    index_put, indices, values, accumulate, op="index_put_")
 
 
 # ---------------------------------------------------------------- narrow, select, take

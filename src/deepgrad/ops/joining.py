@@ -286,7 +286,7 @@ def meshgrid(*tensors, indexing: str | None = None) -> tuple:
     return tuple(grids)
 
 
-Tensor.split = split
+Tensor.split = lambda self, split_size, dim=0: split(self, split_size, dim)
 Tensor.chunk = chunk
 Tensor.unbind = unbind
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import _errors
-from .._tensor import Tensor, wrap_dim
+from .._tensor import Size, Tensor, wrap_dim
 from ..autograd.function import Function
 from ..backend import array_module
 
@@ -212,10 +212,12 @@ Tensor.squeeze = squeeze
 Tensor.T = property(lambda self: permute(self, tuple(reversed(range(self._data.ndim)))))
 Tensor.mT = property(lambda self: transpose(self, -2, -1))
 
+
 # ---------------------------------------------------------------- more views and reorderings
 
 __all__ += ["flatten", "unflatten", "movedim", "moveaxis", "swapaxes", "swapdims",
-            "broadcast_to", "broadcast_tensors", "flip", "fliplr", "flipud", "roll", "ravel"]
+            "broadcast_to", "broadcast_tensors", "broadcast_shapes", "flip", "fliplr", "flipud",
+            "roll", "ravel"]
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
@@ -333,6 +335,22 @@ def broadcast_tensors(*tensors) -> tuple:
         shape = broadcast_shapes("broadcast_tensors", shape, t._data.shape, "result",
                                  f"tensor {i}")
     return tuple(expand(t, shape) for t in tensors)
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    """The shape that tensors of ``shapes`` broadcast to (RuntimeError if they don't).
+
+    Example:
+        >>> deepgrad.broadcast_shapes((3, 1), (4,))
+        deepgrad.Size([3, 4])
+    """
+    from .promotion import broadcast_shapes as broadcast_two  # noqa: PLC0415
+
+    shape = ()
+    for i, s in enumerate(shapes):
+        s = (s,) if isinstance(s, int) else tuple(s)
+        shape = broadcast_two("broadcast_shapes", shape, s, "result", f"shape {i}")
+    return Size(shape)
 
 
 class Flip(Function):
