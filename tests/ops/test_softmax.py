@@ -35,6 +35,10 @@ CASES = [
     OpCase("softmax_dtype", lambda lib, x: lib.softmax(x, 1, dtype=lib.float64), [((3, 4),)]),
     OpCase("log_softmax_dtype", lambda lib, x: x.log_softmax(1, dtype=lib.float64),
            [((3, 4),)]),
+    OpCase("softmax_dtype_positional", lambda lib, x: lib.softmax(x, 1, lib.float64),
+           [((3, 4),)]),
+    OpCase("log_softmax_dtype_positional", lambda lib, x: lib.log_softmax(x, 0, lib.float64),
+           [((3, 4),)]),
     OpCase("softmax_functional", lambda lib, x: lib.nn.functional.softmax(x, dim=1)
            if lib is torch else deepgrad.softmax(x, dim=1), [((3, 4),)]),
     # logits of magnitude 1e4: finite and equal to torch (the max is subtracted first)

@@ -89,7 +89,9 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 
     Args:
         input: a floating-point tensor.
-        dim: the dim whose slices sum to 1.
+        dim: the dim whose slices sum to 1 (None: torch's deprecated implicit choice).
+        _stacklevel: ``nn.functional``'s unused warning level; a dtype here is taken as
+            ``dtype`` (``torch.softmax(input, dim, dtype)``).
         dtype: cast ``input`` to this dtype first (e.g. float64 for precision).
 
     Returns:
@@ -100,6 +102,8 @@ def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
         tensor([[0.2689, 0.7311],
                 [0.5000, 0.5000]])
     """
+    if type(_stacklevel) is not int:  # torch.softmax(input, dim, dtype): dtype third
+        dtype = _stacklevel
     input, dim = _softmax_dim("softmax", input, dim, dtype)
     return Softmax.apply(input, dim)
 
@@ -167,6 +171,8 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
         >>> deepgrad.tensor([0., 0.]).log_softmax(0)
         tensor([-0.6931, -0.6931])
     """
+    if type(_stacklevel) is not int:  # torch.log_softmax(input, dim, dtype): dtype third
+        dtype = _stacklevel
     input, dim = _softmax_dim("log_softmax", input, dim, dtype)
     return LogSoftmax.apply(input, dim)
 
