@@ -25,7 +25,9 @@ from . import autograd, ops  # noqa: E402,I001 - importing ops attaches the Tens
 # an op is added in one place, its family file, and appears here.
 for _family in (ops.conversion, ops.elementwise, ops.reduction, ops.shape, ops.linalg,
                 ops.selection, ops.statistics, ops.softmax,
-                ops.indexing, ops.scatter, ops.joining, ops.diagonal):
+                ops.indexing, ops.scatter, ops.joining, ops.diagonal,
+                ops.comparison, ops.piecewise, ops.transcendental, ops.trigonometric,
+                ops.fill):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
 del _family
 from . import utils  # noqa: E402 - deepgrad.utils.data

@@ -1,32 +1,95 @@
-"""Elementwise ops: arithmetic, exp/log, activations, comparisons.
+"""Elementwise arithmetic: ``+ - * / // %``, neg, and the fused lerp/addcmul/addcdiv.
 
 Each op is a ``Function`` (forward on raw arrays, backward with deepgrad ops so it can be
 differentiated again) followed by its public function. Operands go through
-``promotion.prepare`` once: scalars become tensors, dtypes are promoted as torch does, and
-operands that need a gradient are expanded to the broadcast shape, so no backward here has
-to un-broadcast.
+``promotion.binary_operands``/``prepare`` once: Python scalars become tensors, dtypes are
+promoted as torch does, and operands that need a gradient are expanded to the broadcast
+shape, so no backward here has to un-broadcast.
+
+The other elementwise families (``transcendental``: powers, exp/log, trigonometry, erf;
+``piecewise``: abs, relu, clamp, maximum, rounding; ``comparison``: where, comparisons,
+logical and bitwise ops; ``fill``: in-place fills) share the helpers defined here:
+``_floating`` (integer inputs of float-valued functions), ``_out`` (torch's ``out=``),
+``_inplace_method`` (``Tensor.<op>_`` through ``Tensor._inplace``) and
+``_PiecewiseConstant`` (ops whose gradient is zero).
 """
 
 from __future__ import annotations
 
+from .. import backend
 from .._tensor import Tensor
+from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..backend import array_module
-from .promotion import prepare
+from .promotion import binary_operands, prepare, result_type
 
+__all__ = [
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
+    "remainder", "fmod", "neg", "negative", "positive", "lerp", "addcmul", "addcdiv",
+]
 
-__all__ = ["add", "sub", "mul", "div", "neg", "exp", "log", "relu"]  # public torch-level names; extended below as ops are added
+_mode = grad_mode.state
+
 
 def _binary(function, op: str, input, other, names=("input", "other")):  # noqa: A002
-    """Fast path for same-shape same-dtype tensors; everything else goes through prepare."""
-    if isinstance(input, Tensor) and isinstance(other, Tensor):
-        a, b = input._data, other._data
-        if a.dtype == b.dtype and a.shape == b.shape:
-            return function.apply(input, other)
-    return function.apply(*prepare(op, input, other, names=names))
+    """Normalise the operands once at the boundary (see ``promotion.binary_operands``)."""
+    return function.apply(*binary_operands(op, input, other, names))
 
 
-# ---------------------------------------------------------------- arithmetic
+def _floating(x: Tensor) -> Tensor:
+    """Integer and bool inputs of float-valued functions (exp, sqrt, ...) become the default
+    float dtype, as in torch."""
+    if x._data.dtype.kind in "fc":
+        return x
+    return Tensor._make(x._data.astype(backend.get_default_dtype().numpy))
+
+
+def _zeros_like(t: Tensor) -> Tensor:
+    return Tensor._make(array_module(t._data).zeros_like(t._data))
+
+
+def _out(result: Tensor, out, op: str) -> Tensor:
+    """torch's ``out=``: write ``result`` into ``out`` (resized when its shape differs)."""
+    if out is None:
+        return result
+    if _mode.enabled and (result._requires_grad or out._requires_grad):
+        raise RuntimeError(f"{op}(): functions with out=... arguments don't support automatic "
+                           "differentiation, but one of the arguments requires grad.")
+    if out._data.shape != result._data.shape:
+        out._data = array_module(out._data).empty(result._data.shape, out._data.dtype)
+    out._write(result._data, op)
+    return out
+
+
+def _inplace_method(function, op: str):
+    """``Tensor.<op>``: ``function(self, *args, **kwargs)`` written back into ``self`` through
+    ``Tensor._inplace``. Tensor arguments must come positionally so their grad is seen."""
+
+    def method(self, *args, **kwargs):
+        if kwargs:
+            return self._inplace(lambda old, *rest: function(old, *rest, **kwargs), *args, op=op)
+        return self._inplace(function, *args, op=op)
+
+    method.__name__ = method.__qualname__ = op
+    return method
+
+
+def _is_bool(x) -> bool:
+    return type(x) is bool or isinstance(x, Tensor) and x._data.dtype.kind == "b"
+
+
+class _PiecewiseConstant(Function):
+    """Base of ops whose derivative is 0 wherever it exists (sign, floor, round, ...): as in
+    torch the output still requires grad and its gradient is zeros."""
+
+    raw = True
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return _zeros_like(grad_out)
+
+
+# ---------------------------------------------------------------- + - * /
 
 class Add(Function):
     raw = True
@@ -40,21 +103,21 @@ class Add(Function):
         return grad_out, grad_out
 
 
-def add(input, other, *, alpha=1, out=None) -> Tensor:  # noqa: A002
-    """``input + alpha * other``, broadcasting.
+def add(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input + alpha * other`` with broadcasting and torch's type promotion.
 
     Args:
-        input: tensor or number.
-        other: tensor or number.
+        input, other: tensors or Python numbers.
         alpha: multiplier for ``other``.
+        out: optional tensor to write the result into.
 
     Example:
-        >>> deepgrad.add(deepgrad.tensor([1., 2.]), 1)
-        tensor([2., 3.])
+        >>> deepgrad.add(deepgrad.tensor([1., 2.]), 1, alpha=2)
+        tensor([3., 4.])
     """
     if alpha != 1:
-        other = mul(other, alpha)
-    return _binary(Add, "add", input, other)
+        other = other * alpha if not isinstance(other, Tensor) else mul(other, alpha)
+    return _out(_binary(Add, "add", input, other), out, "add")
 
 
 class Sub(Function):
@@ -69,14 +132,21 @@ class Sub(Function):
         return grad_out, (-grad_out if ctx.needs_input_grad[1] else None)
 
 
-def sub(input, other, *, alpha=1, out=None) -> Tensor:  # noqa: A002
-    """``input - alpha * other``, broadcasting."""
-    if isinstance(input, Tensor) and input._data.dtype.kind == "b":
-        raise RuntimeError("sub: subtraction with two bool tensors is not supported; use the "
-                           "`^` or `logical_xor()` operator instead")
+def sub(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input - alpha * other`` with broadcasting; bool operands are refused as in torch.
+
+    Example:
+        >>> deepgrad.sub(deepgrad.tensor([3., 4.]), 1)
+        tensor([2., 3.])
+    """
+    if _is_bool(input) or _is_bool(other):
+        both = "two bool tensors" if _is_bool(input) and _is_bool(other) else "a bool tensor"
+        raise RuntimeError(f"sub: subtraction, the `-` operator, with {both} is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
     if alpha != 1:
-        other = mul(other, alpha)
-    return _binary(Sub, "sub", input, other)
+        other = other * alpha if not isinstance(other, Tensor) else mul(other, alpha)
+    return _out(_binary(Sub, "sub", input, other), out, "sub")
 
 
 class Mul(Function):
@@ -94,9 +164,15 @@ class Mul(Function):
         return (grad_out * b if need_a else None), (grad_out * a if need_b else None)
 
 
-def mul(input, other, *, out=None) -> Tensor:  # noqa: A002
-    """``input * other``, broadcasting."""
-    return _binary(Mul, "mul", input, other)
+def mul(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input * other`` with broadcasting and torch's type promotion.
+
+    Example:
+        >>> deepgrad.mul(deepgrad.tensor([1., 2.]), deepgrad.tensor([[1.], [3.]]))
+        tensor([[1., 2.],
+                [3., 6.]])
+    """
+    return _out(_binary(Mul, "mul", input, other), out, "mul")
 
 
 class Div(Function):
@@ -116,26 +192,167 @@ class Div(Function):
         return grad_a, grad_b
 
 
-def div(input, other, *, rounding_mode=None, out=None) -> Tensor:  # noqa: A002
-    """``input / other`` (true division: integer inputs give the default float dtype)."""
-    if rounding_mode is not None:
-        return _rounded_div(input, other, rounding_mode)
-    dtype = None
-    operands = (input, other)
-    from .promotion import result_type  # noqa: PLC0415
+def _rounded_quotient(a, b, rounding_mode: str):
+    """``a / b`` rounded toward zero ('trunc') or down ('floor'), in the operands' dtype."""
+    xp = array_module(a)
+    kind = a.dtype.kind
+    if kind == "b":
+        raise NotImplementedError("div: rounding division is not implemented for 'Bool'")
+    if kind in "iu":
+        if (b == 0).any():
+            raise RuntimeError("ZeroDivisionError")
+        quotient = xp.floor_divide(a, b)
+        if rounding_mode == "trunc":
+            # floor and trunc differ by one where the exact quotient is negative and inexact
+            quotient += (a - quotient * b != 0) & ((a < 0) != (b < 0))
+        return quotient
+    if rounding_mode == "trunc":
+        return xp.trunc(a / b)
+    return xp.floor_divide(a, b)  # Python's floor division, the algorithm torch uses too
 
-    promoted = result_type(*operands)
-    if promoted.kind != "f":  # int / int -> default float, as torch
-        from ..backend import get_default_dtype  # noqa: PLC0415
 
-        dtype = get_default_dtype().numpy
-        return Div.apply(*prepare("div", input, other, dtype=dtype))
-    return _binary(Div, "div", input, other)
+class DivRounded(_PiecewiseConstant):
+    @staticmethod
+    def forward(ctx, a, b, rounding_mode):
+        return _rounded_quotient(a, b, rounding_mode)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        zero = _zeros_like(grad_out)  # a rounded quotient is piecewise constant
+        return tuple(zero if need else None for need in ctx.needs_input_grad)
 
 
-def _rounded_div(input, other, rounding_mode):  # noqa: A002
-    raise NotImplementedError  # filled in with floor_divide / trunc
+def div(input, other, *, rounding_mode: str | None = None,  # noqa: A002
+        out: Tensor | None = None) -> Tensor:
+    """``input / other``. True division unless ``rounding_mode`` is 'trunc' or 'floor'.
 
+    Integer operands give the default float dtype for true division and keep their dtype
+    when rounded; the gradient of a rounded division is zero.
+
+    Example:
+        >>> deepgrad.div(deepgrad.tensor([5, -7]), 2)
+        tensor([ 2.5000, -3.5000])
+        >>> deepgrad.div(deepgrad.tensor([5, -7]), 2, rounding_mode="floor")
+        tensor([ 2, -4])
+    """
+    if rounding_mode is None:
+        if isinstance(input, Tensor) and input._data.dtype.kind == "f":
+            result = _binary(Div, "div", input, other)
+        else:
+            dtype = result_type(input, other)
+            if dtype.kind not in "fc":  # int / int -> default float, as torch
+                dtype = backend.get_default_dtype().numpy
+            result = Div.apply(*prepare("div", input, other, dtype=dtype))
+    elif rounding_mode in ("trunc", "floor"):
+        result = DivRounded.apply(*binary_operands("div", input, other), rounding_mode)
+    else:
+        raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
+                         f"found '{rounding_mode}'")
+    return _out(result, out, "div")
+
+
+def true_divide(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Alias of ``div(input, other)``."""
+    return div(input, other, out=out)
+
+
+class FloorDivide(DivRounded):
+    @staticmethod
+    def forward(ctx, a, b):
+        return _rounded_quotient(a, b, "floor")
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        raise RuntimeError("floor_divide: derivative is not implemented (nor in torch); use "
+                           "div(input, other, rounding_mode='floor'), whose gradient is zero")
+
+
+def floor_divide(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``input // other``: the quotient rounded down (Python's ``//``), in the promoted dtype.
+
+    Like torch it has no derivative: backward through it raises.
+
+    Example:
+        >>> deepgrad.tensor([5, -7]) // 2
+        tensor([ 2, -4])
+    """
+    return _out(_binary(FloorDivide, "floor_divide", input, other), out, "floor_divide")
+
+
+# ---------------------------------------------------------------- remainder, fmod
+
+def _check_divisor(op: str, a, b) -> None:
+    kind = a.dtype.kind
+    if kind == "b":
+        raise NotImplementedError(f"{op}: not implemented for 'Bool'")
+    if kind in "iu" and (b == 0).any():
+        raise RuntimeError("ZeroDivisionError")
+
+
+class Remainder(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _check_divisor("remainder", a, b)
+        ctx.save_for_backward(a, b)
+        return array_module(a).remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_b = None
+        if need_b:  # remainder = a - b * floor(a / b), and the floor is piecewise constant
+            grad_b = -grad_out * DivRounded.apply(a, b, "floor")
+        return (grad_out if need_a else None), grad_b
+
+
+def remainder(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Python's modulus ``input % other``: the result has the sign of ``other``.
+
+    Unlike torch, ``number % tensor`` is differentiable too (torch raises in backward).
+
+    Example:
+        >>> deepgrad.remainder(deepgrad.tensor([5., -5.]), 3)
+        tensor([2., 1.])
+    """
+    return _out(_binary(Remainder, "remainder", input, other), out, "remainder")
+
+
+class Fmod(Function):
+    raw = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _check_divisor("fmod", a, b)
+        ctx.save_for_backward(a, b)
+        return array_module(a).fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_b = None
+        if need_b:  # fmod = a - b * trunc(a / b)
+            grad_b = -grad_out * DivRounded.apply(a, b, "trunc")
+        return (grad_out if need_a else None), grad_b
+
+
+def fmod(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """C's ``fmod``: the remainder of truncated division, with the sign of ``input``.
+
+    Example:
+        >>> deepgrad.fmod(deepgrad.tensor([5., -5.]), 3)
+        tensor([ 2., -2.])
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"fmod(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return _out(_binary(Fmod, "fmod", input, other), out, "fmod")
+
+
+# ---------------------------------------------------------------- sign-like
 
 class Neg(Function):
     raw = True
@@ -149,106 +366,140 @@ class Neg(Function):
         return -grad_out
 
 
-def neg(input: Tensor) -> Tensor:  # noqa: A002
-    """``-input``."""
-    return Neg.apply(input)
+def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """``-input`` (refused for bool tensors, as torch)."""
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("neg: Negation, the `-` operator, on a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+    return _out(Neg.apply(input), out, "neg")
 
 
-# ---------------------------------------------------------------- exp, log, activations
+def positive(input: Tensor) -> Tensor:  # noqa: A002
+    """``+input``: ``input`` itself (refused for bool tensors, as torch)."""
+    if input._data.dtype.kind == "b":
+        raise RuntimeError("positive: The `+` operator, on a bool tensor is not supported.")
+    return input
 
-class Exp(Function):
+
+# ---------------------------------------------------------------- lerp, addcmul, addcdiv
+
+class Lerp(Function):
+    """``a + weight * (b - a)``; ``weight`` is an array or a Python number."""
+
     raw = True
 
     @staticmethod
-    def forward(ctx, x):
-        result = array_module(x).exp(x)
-        ctx.save_for_backward(result)
-        return result
+    def forward(ctx, a, b, weight):
+        scalar = not hasattr(weight, "dtype")
+        ctx.save_for_backward(a, b, None if scalar else weight)
+        ctx.weight = weight if scalar else None
+        # torch's two-sided formula: exact at weight 0 and weight 1
+        if scalar:
+            if -0.5 < weight < 0.5:
+                return a + weight * (b - a)
+            return b - (b - a) * (1 - weight)
+        xp = array_module(a)
+        difference = b - a
+        return xp.where(xp.abs(weight) < 0.5, a + weight * difference,
+                        b - difference * (1 - weight))
 
     @staticmethod
     def backward(ctx, grad_out):
-        (result,) = ctx.saved_tensors
-        return grad_out * result
+        a, b, weight = ctx.saved_tensors
+        if weight is None:
+            weight = ctx.weight
+        need_a, need_b, need_weight = ctx.needs_input_grad
+        return (grad_out * (1 - weight) if need_a else None,
+                grad_out * weight if need_b else None,
+                grad_out * (b - a) if need_weight else None)
 
 
-def exp(input: Tensor) -> Tensor:  # noqa: A002
-    """Elementwise e**x."""
-    return Exp.apply(_floating(input))
+def lerp(input: Tensor, end: Tensor, weight, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
+    """Linear interpolation ``input + weight * (end - input)``, broadcasting.
+
+    Args:
+        input, end: tensors of one floating dtype.
+        weight: a Python number or a tensor (of the same dtype unless it is 0-d).
+
+    Example:
+        >>> deepgrad.lerp(deepgrad.tensor([0., 10.]), deepgrad.tensor([10., 20.]), 0.5)
+        tensor([ 5., 15.])
+    """
+    dtype = input._data.dtype
+    name = input.dtype.name
+    if end._data.dtype != dtype:
+        raise RuntimeError(f"lerp: expected dtype {name} for `end` but got dtype {end.dtype.name}")
+    if isinstance(weight, Tensor):
+        if weight._data.ndim and weight._data.dtype != dtype:
+            raise RuntimeError(f"lerp: expected dtype {name} for `weight` but got dtype "
+                               f"{weight.dtype.name}")
+        operands = prepare("lerp", input, end, weight, dtype=dtype,
+                           names=("input", "end", "weight"))
+        result = Lerp.apply(*operands)
+    else:
+        result = Lerp.apply(*binary_operands("lerp", input, end, ("input", "end")), weight)
+    return _out(result, out, "lerp")
 
 
-class Log(Function):
-    raw = True
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1,  # noqa: A002
+            out: Tensor | None = None) -> Tensor:
+    """``input + value * tensor1 * tensor2``, broadcasting (a composite: no backward of its own).
 
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return array_module(x).log(x)
-
-    @staticmethod
-    def backward(ctx, grad_out):
-        (x,) = ctx.saved_tensors
-        return grad_out / x
-
-
-def log(input: Tensor) -> Tensor:  # noqa: A002
-    """Natural logarithm."""
-    return Log.apply(_floating(input))
+    Example:
+        >>> one, two = deepgrad.tensor([1., 2.]), deepgrad.tensor([3., 4.])
+        >>> deepgrad.addcmul(deepgrad.zeros(2), one, two, value=2)
+        tensor([ 6., 16.])
+    """
+    scaled = tensor1 if value == 1 else mul(tensor1, value)  # torch's order: (value * t1) * t2
+    return _out(add(input, mul(scaled, tensor2)), out, "addcmul")
 
 
-class Relu(Function):
-    raw = True
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value=1,  # noqa: A002
+            out: Tensor | None = None) -> Tensor:
+    """``input + value * tensor1 / tensor2``, broadcasting (a composite: no backward of its own).
 
-    @staticmethod
-    def forward(ctx, x):
-        result = array_module(x).maximum(x, 0)
-        ctx.save_for_backward(result)
-        return result
+    Example:
+        >>> one, two = deepgrad.tensor([1., 2.]), deepgrad.tensor([2., 4.])
+        >>> deepgrad.addcdiv(deepgrad.ones(2), one, two)
+        tensor([1.5000, 1.5000])
+    """
+    if (isinstance(tensor1, Tensor) and tensor1._data.dtype.kind in "biu"
+            and isinstance(tensor2, Tensor) and tensor2._data.dtype.kind in "biu"):
+        raise RuntimeError(
+            "addcdiv: Integer division with addcdiv is no longer supported, and in a future "
+            "release addcdiv will perform a true division of tensor1 and tensor2. The historic "
+            "addcdiv behavior can be implemented as (input + value * torch.trunc(tensor1 / "
+            "tensor2)).to(input.dtype) for integer inputs and as (input + value * tensor1 / "
+            "tensor2) for float inputs.")
+    scaled = tensor1 if value == 1 else mul(tensor1, value)  # torch's order: (value * t1) / t2
+    return _out(add(input, div(scaled, tensor2)), out, "addcdiv")
 
-    @staticmethod
-    def backward(ctx, grad_out):
-        (result,) = ctx.saved_tensors
-        # relu'(0) = 0, as torch: the mask is result > 0, a constant for double backward.
-        return grad_out * (result._data > 0)
 
+# ---------------------------------------------------------------- aliases and Tensor methods
 
-def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
-    """max(x, 0); the gradient at 0 is 0 (torch's convention)."""
-    return Relu.apply(input)
-
-
-def _floating(x: Tensor) -> Tensor:
-    """Integer inputs of float-valued functions (exp, log, sin, ...) become the default float."""
-    if x._data.dtype.kind in "fc":
-        return x
-    from ..backend import get_default_dtype  # noqa: PLC0415
-
-    return Tensor._make(x._data.astype(get_default_dtype().numpy))
-
+subtract, multiply, divide, negative = sub, mul, div, neg
 
 Tensor.__add__ = add
 Tensor.__radd__ = lambda self, other: add(other, self)
-Tensor.__iadd__ = lambda self, other: self._inplace(add, other, op="add_")
 Tensor.__sub__ = sub
 Tensor.__rsub__ = lambda self, other: sub(other, self)
-Tensor.__isub__ = lambda self, other: self._inplace(sub, other, op="sub_")
 Tensor.__mul__ = mul
 Tensor.__rmul__ = lambda self, other: mul(other, self)
-Tensor.__imul__ = lambda self, other: self._inplace(mul, other, op="mul_")
 Tensor.__truediv__ = div
 Tensor.__rtruediv__ = lambda self, other: div(other, self)
-Tensor.__itruediv__ = lambda self, other: self._inplace(div, other, op="div_")
+Tensor.__floordiv__ = floor_divide
+Tensor.__rfloordiv__ = lambda self, other: floor_divide(other, self)
+Tensor.__mod__ = remainder
+Tensor.__rmod__ = lambda self, other: remainder(other, self)
 Tensor.__neg__ = neg
-Tensor.add = add
-Tensor.sub = sub
-Tensor.mul = mul
-Tensor.div = div
-Tensor.neg = neg
-Tensor.exp = exp
-Tensor.log = log
-Tensor.relu = relu
-Tensor.add_ = lambda self, other, *, alpha=1: self._inplace(
-    lambda old, o: add(old, o, alpha=alpha), other, op="add_")
-Tensor.sub_ = lambda self, other, *, alpha=1: self._inplace(
-    lambda old, o: sub(old, o, alpha=alpha), other, op="sub_")
-Tensor.mul_ = lambda self, other: self._inplace(mul, other, op="mul_")
-Tensor.div_ = lambda self, other: self._inplace(div, other, op="div_")
+Tensor.__pos__ = positive
+Tensor.positive = positive
+for _op, _name, _function in (("add", "add_", add), ("sub", "sub_", sub), ("mul", "mul_", mul),
+                              ("truediv", "div_", div), ("floordiv", "floor_divide_", floor_divide),
+                              ("mod", "remainder_", remainder)):
+    setattr(Tensor, f"__i{_op}__", _inplace_method(_function, _name))
+for _name in ("add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
+              "floor_divide", "remainder", "fmod", "neg", "negative", "lerp", "addcmul", "addcdiv"):
+    setattr(Tensor, _name, globals()[_name])
+    setattr(Tensor, _name + "_", _inplace_method(globals()[_name], _name + "_"))
