@@ -47,6 +47,7 @@ CASES = [
     unary("sigmoid", (-6.0, 6.0)),
     unary("erf", (-3.0, 3.0)),
     unary("erfc", (-3.0, 3.0)),
+    unary("erfinv", (-0.95, 0.95)),
     OpCase("erf_tails", lambda lib, x: lib.erf(x) + lib.erfc(x * 3), [((50,),)],
            domain=(-4.0, 4.0)),
     OpCase("methods", lambda lib, x: x.exp().log1p().sin().tanh().sigmoid() * x.cosh().sqrt(),
@@ -60,7 +61,7 @@ def test_against_torch(case, shapes, dtype):
 
 
 FUNCTIONS = ["sqrt", "rsqrt", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p",
-             "sigmoid", "erf", "erfc", "reciprocal", "square"]
+             "sigmoid", "erf", "erfc", "erfinv", "reciprocal", "square"]
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
@@ -101,6 +102,19 @@ def test_erf_float32_and_float16():
             actual = getattr(deepgrad, name)(deepgrad.tensor(x.astype(dtype)))
             expected = getattr(torch, name)(torch.tensor(x.astype(dtype)))
             assert_close(actual, expected, 1e-3 if dtype == np.float16 else 1e-5, 1e-7, name)
+
+
+def test_erfinv_matches_torch_up_to_the_poles():
+    x = np.concatenate([np.linspace(-1.0, 1.0, 4001), 1 - np.logspace(-16, -2, 50),
+                        [1.5, -2.0, np.nan, 0.0]])
+    for dtype, rtol in ((np.float64, 1e-9), (np.float32, 1e-6)):
+        with np.errstate(invalid="ignore"):
+            actual = deepgrad.erfinv(deepgrad.tensor(x.astype(dtype)))
+        assert_close(actual, torch.erfinv(torch.tensor(x.astype(dtype))), rtol, 0, str(dtype))
+    # the inverse is exact to float64 precision, also where 1 - x is tiny
+    near_one = 1 - np.logspace(-16, -4, 30)
+    back = deepgrad.erfc(deepgrad.erfinv(deepgrad.tensor(near_one))).numpy()
+    np.testing.assert_allclose(back, 1 - near_one, rtol=1e-13)
 
 
 def test_sigmoid_is_stable_far_from_zero():
