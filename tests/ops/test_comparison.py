@@ -129,6 +129,13 @@ def test_reflected_comparisons_and_operators():
         assert_close(fn(deepgrad.tensor(values)), fn(torch.tensor(values)), 0, 0, "reflected")
 
 
+def test_comparison_with_numpy_arrays_and_scalars():
+    values = np.array([1, 2, 3])
+    for fn in (lambda t: t == np.array([1, 0, 3]), lambda t: t < np.float64(2.5),
+               lambda t: t >= np.int32(2)):
+        assert_close(fn(deepgrad.tensor(values)), fn(torch.tensor(values)), 0, 0, "numpy")
+
+
 def test_equality_with_non_numbers_is_false_as_torch():
     t = deepgrad.ones(2)
     assert (t == None) is False  # noqa: E711 - the operator under test

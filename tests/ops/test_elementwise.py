@@ -123,7 +123,8 @@ def test_promotion_table_tensor_tensor(op, left):
 
 
 @pytest.mark.parametrize("op", list(OPS))
-@pytest.mark.parametrize("scalar", [2, 2.5, True])
+@pytest.mark.parametrize("scalar", [2, 2.5, True, np.float64(2.5), np.float32(2.5), np.int32(2)],
+                         ids=["int", "float", "bool", "np.float64", "np.float32", "np.int32"])
 def test_promotion_table_python_scalars(op, scalar):
     for dtype in DTYPES:
         for reflected in (False, True):

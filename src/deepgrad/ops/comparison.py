@@ -292,8 +292,9 @@ def equal(input: Tensor, other: Tensor) -> bool:  # noqa: A002
 
 # ---------------------------------------------------------------- operators and methods
 
-# An operand that is not a tensor or a number lets Python fall back (``t == None`` is False).
-_OPERAND_TYPES = (Tensor, int, float, complex, np.number, np.bool_)
+# An operand that is not a tensor, array or number lets Python fall back (``t == None`` is
+# False, as torch).
+_OPERAND_TYPES = (Tensor, int, float, complex, np.number, np.bool_, np.ndarray)
 
 
 def _operator(function):

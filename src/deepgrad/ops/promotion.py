@@ -32,8 +32,8 @@ def _combine(higher, lower):
         return higher
     if _category(higher) == 2:
         return higher
-    if _category(lower) > _category(higher):
-        return np.promote_types(higher, lower) if _category(lower) == 2 else lower
+    if _category(lower) > _category(higher):  # int32 * float16 0-d -> float16, as torch
+        return lower
     if higher.kind == "b":
         return np.promote_types(higher, lower)
     return higher
@@ -55,8 +55,10 @@ def result_type(*operands) -> np.dtype:
     """The NumPy dtype torch gives an op on these tensors and Python scalars."""
     dim_result = zero_result = scalar_result = None
     for x in operands:
-        if hasattr(x, "__array_priority__") and not isinstance(x, Tensor):
-            x = Tensor._make(x)  # a raw array (kernels pass masks) acts as a constant tensor
+        if hasattr(x, "__array_priority__") and not isinstance(x, (Tensor, np.generic)):
+            # a raw array (kernels pass masks) acts as a constant tensor; a NumPy scalar
+            # (np.float64(1.5)) counts as a Python number, as in torch
+            x = Tensor._make(x)
         if isinstance(x, Tensor):
             d = x._data.dtype
             if x._data.ndim:
