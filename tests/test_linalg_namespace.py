@@ -282,6 +282,7 @@ def test_singular_solve_and_not_positive_definite_cholesky_match_torch():
     (lambda lib, a: lib.linalg.matrix_norm(a, dim=(0, 0)), [np.ones((3, 3))],
      ["matrix_norm", "different"]),
     (lambda lib, a: lib.linalg.norm(a, ord=2), [np.ones((2, 3, 4))], ["linalg.norm", "3D"]),
+    (lambda lib, a: lib.linalg.norm(a, ord="fro"), [np.ones(3)], ["matrix_norm", "2 dim"]),
     (lambda lib, a: lib.linalg.norm(a, ord="fro", dim=1), [np.ones((2, 3))],
      ["matrix_norm", "2-tuple"]),
     (lambda lib, a: lib.linalg.eigh(a, UPLO="X"), [np.eye(2)], ["eigh", "UPLO"]),

@@ -61,7 +61,11 @@ class Einsum(Function):
     def forward(ctx, *arrays, plan):
         ctx.plan = plan
         ctx.save_for_backward(*arrays)
-        return array_module(arrays[0]).einsum(plan.equation, *arrays, optimize=plan.optimize)
+        xp = array_module(arrays[0])
+        optimize = plan.optimize
+        if optimize is not False and xp is not np:  # CuPy takes a strategy name, not a path
+            optimize = "greedy"
+        return xp.einsum(plan.equation, *arrays, optimize=optimize)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -278,17 +282,12 @@ def _promote(plan: _Plan, operands):
     if summed:
         first = operands[0]._data.dtype
         other = next(t._data.dtype for t in operands if t._data.dtype != first)
-        raise _error(f"expected scalar type {_torch_name(first)} but found {_torch_name(other)}")
+        from .inverse import _TORCH_NAMES  # noqa: PLC0415
+
+        names = [_TORCH_NAMES.get(str(d), str(d)) for d in (first, other)]
+        raise _error(f"expected scalar type {names[0]} but found {names[1]}")
     dtype = result_type(*operands)
     return [cast(t, dtype) for t in operands]
-
-
-def _torch_name(dtype) -> str:
-    from ..backend import from_numpy_dtype  # noqa: PLC0415
-
-    names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-             "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
-    return names.get(from_numpy_dtype(dtype).name, str(dtype))
 
 
 # ---------------------------------------------------------------- cross product

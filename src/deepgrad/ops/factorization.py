@@ -190,8 +190,8 @@ def eig(A: Tensor, *, out=None) -> EigResult:  # noqa: N803
     always returns complex here). Forward only.
 
     Example:
-        >>> deepgrad.linalg.eig(deepgrad.tensor([[0., -1.], [1., 0.]])).eigenvalues
-        tensor([0.+1.j, 0.-1.j])
+        >>> deepgrad.linalg.eig(deepgrad.tensor([[0., -1.], [1., 0.]])).eigenvalues.tolist()
+        [1j, -1j]
     """
     check_matrix("linalg.eig", A)
     xp = array_module(A._data)

@@ -36,12 +36,6 @@ def _check_dtypes(op: str, first: str, a: Tensor, second: str, b: Tensor) -> Non
             f"{_DTYPE_NAMES.get(b.dtype.name, b.dtype.name)}", **{first: a, second: b})
 
 
-def _check_ndim(op: str, name: str, t: Tensor, ndim: int, **operands) -> None:
-    if t._data.ndim != ndim:
-        raise _errors.op_error(RuntimeError, op, f"{name} must be a {ndim}-D tensor, got a "
-                               f"{t._data.ndim}-D tensor", **operands)
-
-
 class MatMul(Function):
     """Matrix product of operands with at least 2 dims (1-d cases are reshaped by matmul).
 

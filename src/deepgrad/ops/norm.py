@@ -232,9 +232,9 @@ def linalg_norm(A: Tensor, ord=None, dim=None, keepdim: bool = False, *, dtype=N
     if ord is None:
         return vector_norm(A, 2, None, keepdim, dtype=dtype)
     ndim = A._data.ndim
-    if ndim == 2:
+    if ndim == 2 or ndim == 1 and isinstance(ord, str):  # string ord on 1-d: matrix_norm errs
         return matrix_norm(A, ord, (-2, -1), keepdim, dtype=dtype)
-    if ndim == 1 and not isinstance(ord, str):
+    if ndim == 1:
         return vector_norm(A, ord, None, keepdim, dtype=dtype)
     raise _errors.op_error(RuntimeError, "linalg.norm", "If dim is not specified but ord is, "
                            f"the input must be 1D or 2D. Got {ndim}D.", A=A)
