@@ -145,7 +145,7 @@ def _index_array(item, xp):
     an int64 array on ``xp``."""
     array = item._data if isinstance(item, Tensor) else item
     if not isinstance(array, _ndarray) and not hasattr(array, "__cuda_array_interface__"):
-        array = np.asarray(array)
+        array = np.asarray(array if type(array) is not range else list(array))
         if array.dtype == object:
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
                              "byte Variables are valid indices")
@@ -183,8 +183,9 @@ def _check_step(step) -> None:
         raise ValueError("step must be greater than zero")
 
 
-def parse_key(key, xp=np):
-    """A torch indexing key as ``(stages, accumulate)`` for ``Index``/``IndexPut``.
+def parse_key(key, ndim: int, xp=np):
+    """A torch indexing key on a tensor of ``ndim`` dims as ``(stages, accumulate)`` for
+    ``Index``/``IndexPut``.
 
     ``accumulate`` is true when the key holds an integer array, so the gradient must add
     repeated indices instead of overwriting them.
@@ -202,7 +203,7 @@ def parse_key(key, xp=np):
             pass
         elif item is Ellipsis:
             has_ellipsis = True
-        elif isinstance(item, (Tensor, list, tuple, _ndarray)) or hasattr(
+        elif isinstance(item, (Tensor, list, tuple, range, _ndarray)) or hasattr(
                 item, "__cuda_array_interface__"):
             item = _index_array(item, xp)
             if type(item) is int:
@@ -218,11 +219,26 @@ def parse_key(key, xp=np):
                 "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
                 f"are valid indices (got {kind.__name__})")
         items.append(item)
+    if has_array and has_ellipsis:
+        items = _expand_ellipsis(items, ndim)
     if has_int and has_array:
         return _split_stages(items), int_array
     if not has_ellipsis:
         items.append(Ellipsis)  # keeps a full integer key a 0-d view instead of a scalar
     return (tuple(items),), int_array
+
+
+def _expand_ellipsis(items, ndim: int) -> list:
+    """``...`` as explicit slices. NumPy counts an ellipsis between two index arrays as
+    separating them even when it stands for no dims; torch does not."""
+    used = 0
+    for item in items:
+        if type(item) is int or type(item) is slice:
+            used += 1
+        elif hasattr(item, "dtype"):
+            used += item.ndim if item.dtype.kind == "b" else 1
+    position = next(i for i, item in enumerate(items) if item is Ellipsis)
+    return items[:position] + [_ALL] * max(ndim - used, 0) + items[position + 1:]
 
 
 def _split_stages(items) -> tuple:
@@ -277,7 +293,7 @@ def getitem(self: Tensor, key) -> Tensor:
     elif kind is slice and key.step is None:
         stages, accumulate = (key,), False
     else:
-        stages, accumulate = parse_key(key, array_module(self._data))
+        stages, accumulate = parse_key(key, self._data.ndim, array_module(self._data))
     try:
         if self._requires_grad and _mode.enabled:
             return Index.apply(self, stages, accumulate)
@@ -319,7 +335,7 @@ def setitem(self: Tensor, key, value) -> None:
     elif kind is slice and key.step is None:
         stages = (key,)
     else:
-        stages = parse_key(key, array_module(self._data))[0]
+        stages = parse_key(key, self._data.ndim, array_module(self._data))[0]
     is_tensor = isinstance(value, Tensor)
     if is_tensor and value._data.dtype != self._data.dtype and _index_put_key(stages, value):
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
@@ -355,7 +371,7 @@ def index_put(input: Tensor, indices, values, accumulate: bool = False) -> Tenso
     if not isinstance(indices, (tuple, list)) or not all(
             i is None or isinstance(i, Tensor) for i in indices):
         raise TypeError("index_put(): indices must be a tuple of Tensors")
-    stages = parse_key(tuple(indices), array_module(input._data))[0]
+    stages = parse_key(tuple(indices), input._data.ndim, array_module(input._data))[0]
     if values._data.dtype != input._data.dtype:
         raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
                            f"{input.dtype.name} for the destination and {values.dtype.name} "
