@@ -175,6 +175,8 @@ CASES = [
     OpCase("eigvalsh", lambda lib, a: lib.linalg.eigvalsh(sym(a)), [((3, 3),), ((2, 3, 3),)]),
     OpCase("eigh_unsymmetrised", lambda lib, a: lib.linalg.eigh(a).eigenvalues, [((3, 3),)],
            domain=spd),
+    OpCase("eigh_vectors_unsymmetrised", lambda lib, a: lib.einsum(
+        "ij,kj->ikj", *[lib.linalg.eigh(a).eigenvectors] * 2), [((3, 3),)], domain=spd),
     OpCase("svd", svd_invariant, [((4, 3),), ((3, 5),), ((3, 3),), ((2, 4, 3),)],
            domain=full_rank, dtypes=BOTH, rtol=1e-3, atol=1e-4),
     OpCase("svd_full", lambda lib, a: svd_invariant(lib, a, True), [((4, 3),), ((3, 5),)],

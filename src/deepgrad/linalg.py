@@ -25,7 +25,7 @@ from .linalg_teaching import (
     is_positive_definite,
     is_positive_semidefinite,
 )
-from .ops.einsum import _linalg_cross as cross
+from .ops.einsum import linalg_cross as cross
 from .ops.factorization import eig, eigh, eigvals, eigvalsh, svdvals
 from .ops.factorization import linalg_cholesky as cholesky
 from .ops.factorization import linalg_qr as qr

@@ -351,5 +351,15 @@ def _cross(op: str, input: Tensor, other: Tensor, dim: int) -> Tensor:  # noqa: 
     return result.permute(back)
 
 
-def _linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1, out=None) -> Tensor:  # noqa: A002
+def linalg_cross(input: Tensor, other: Tensor, *, dim: int = -1, out=None) -> Tensor:  # noqa: A002
+    """``linalg.cross``: cross product of 3-vectors along ``dim`` (default the last); the
+    other dims broadcast (both inputs need the same number of dims, as torch).
+
+    Shape:
+        (*, 3), (*, 3) -> (*, 3)
+
+    Example:
+        >>> deepgrad.linalg.cross(deepgrad.tensor([0., 1, 0]), deepgrad.tensor([0., 0, 1]))
+        tensor([1., 0., 0.])
+    """
     return _cross("linalg.cross", input, other, dim)

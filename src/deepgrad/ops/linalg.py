@@ -303,7 +303,7 @@ class AddScaled(Function):
     def forward(ctx, input, product, beta):  # noqa: A002
         ctx.beta = beta
         if beta == 0:
-            return product.copy()
+            return product  # a fresh array of the product's node, not shared with the user
         return product + (input if beta == 1 else beta * input)
 
     @staticmethod
