@@ -35,6 +35,7 @@ from . import linalg  # noqa: E402,F401 - the torch.linalg namespace
 from .serialization import load, save  # noqa: E402
 
 from . import cuda  # noqa: E402
+from . import nn  # noqa: E402 - torch.nn: modules, functional, init, utils
 from . import optim  # noqa: E402
 
 float16 = half = backend.float16
