@@ -38,6 +38,8 @@ class OpCase:
         int_inputs: positions of inputs that are integer index arrays, as
             ``{position: high}`` (values drawn in [0, high)), never differentiated.
         no_grad_inputs: positions of float inputs that get no requires_grad.
+        numeric_gradgrad: also run deepgrad's own numerical ``gradgradcheck`` (float64,
+            small inputs only) besides the comparison of second derivatives with torch.
     """
 
     name: str
@@ -51,6 +53,7 @@ class OpCase:
     atol: float | None = None
     int_inputs: dict = dataclasses.field(default_factory=dict)
     no_grad_inputs: tuple = ()
+    numeric_gradgrad: bool = True
 
     def __str__(self) -> str:
         return self.name
@@ -150,6 +153,9 @@ def check_case(case: OpCase, shapes, dtype_name: str, seed: int = 0):
     if not d_loss2.requires_grad:
         raise AssertionError(f"{case.name}: first gradient is not differentiable "
                              "(backward not written with deepgrad ops?)")
+    finite = all(np.isfinite(to_numpy(d)).all() for d in d_out)
+    if dtype_name == "float64" and case.numeric_gradgrad and finite:
+        _numeric_gradgrad(case, arrays, wanted)
     t_gg = torch.autograd.grad(t_loss2, [t_in[i] for i in wanted], allow_unused=True)
     d_gg = deepgrad.autograd.grad(d_loss2, [d_in[i] for i in wanted], allow_unused=True)
     for i, d, t in zip(wanted, d_gg, t_gg):
@@ -159,6 +165,29 @@ def check_case(case: OpCase, shapes, dtype_name: str, seed: int = 0):
         assert d is not None, f"{case.name}: no second-order gradient for input {i}"
         assert_close(d, t, rtol * 100, atol * 100,
                      f"{case.name} second-order grad of input {i} {dtype_name}")
+
+
+NUMERIC_GRADGRAD_MAX_ELEMENTS = 24  # central differences cost two evaluations per element
+
+
+def _numeric_gradgrad(case, arrays, wanted):
+    """deepgrad's own float64 ``gradgradcheck`` on small inputs (the numerical check that
+    needs no oracle); non-differentiable inputs are closed over as constants."""
+    if sum(arrays[i].size for i in wanted) > NUMERIC_GRADGRAD_MAX_ELEMENTS:
+        return
+    if not all(np.isfinite(a).all() for a in arrays):
+        return
+    constants = [deepgrad.tensor(a.copy()) for a in arrays]
+    variables = [deepgrad.tensor(arrays[i].copy(), requires_grad=True) for i in wanted]
+
+    def fn(*xs):
+        full = list(constants)
+        for i, x in zip(wanted, xs):
+            full[i] = x
+        outs = _as_tuple(case.fn(deepgrad, *full))
+        return tuple(o for o in outs if o.requires_grad)
+
+    assert deepgrad.autograd.gradgradcheck(fn, variables, atol=1e-5, rtol=1e-3), case.name
 
 
 def case_params(cases):

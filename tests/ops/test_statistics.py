@@ -51,7 +51,9 @@ CASES = [
     OpCase("var_single", lambda lib, x: x.var(), [((1,),)]),
     OpCase("std_single_dim", lambda lib, x: x.std(0), [((1, 3),)]),
     # a constant slice: std is 0 and its gradient 0 (torch's subgradient)
-    OpCase("std_zero", lambda lib, x: x.std(1), **fixed([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]])),
+    # std of a constant row sits on a kink: compare with torch, no numerical gradgradcheck.
+    OpCase("std_zero", lambda lib, x: x.std(1), **fixed([[2.0, 2.0, 2.0], [1.0, 2.0, 4.0]]),
+           numeric_gradgrad=False),
 ]
 
 

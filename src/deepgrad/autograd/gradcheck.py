@@ -114,7 +114,7 @@ def _analytical_jacobians(outputs, inputs, positions):
 
 
 def _mismatch(name, out, i, p, input_shape, analytical, numerical, atol, rtol) -> str:
-    bad = np.abs(analytical - numerical) > atol + rtol * np.abs(numerical)
+    bad = ~np.isclose(analytical, numerical, rtol=rtol, atol=atol)  # nan counts as bad
     k, m = np.argwhere(bad)[0]
     where_in = tuple(int(v) for v in np.unravel_index(k, input_shape))
     where_out = tuple(int(v) for v in np.unravel_index(m, out._data.shape))
