@@ -11,7 +11,7 @@ An ``OpCase`` holds ``fn(lib, *tensors)`` where ``lib`` is either the ``deepgrad
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import torch

@@ -1,6 +1,7 @@
 """Engine smoke cases through the oracle: broadcasting binary ops, reductions, matmul."""
 
 import pytest
+
 from oracle import OpCase, case_params, check_case
 
 CASES = [

@@ -6,7 +6,6 @@ from .. import backend
 from .._tensor import Tensor
 from ..autograd.function import Function
 
-
 __all__ = ["clone"]  # public torch-level names; extended below as ops are added
 
 class Cast(Function):
