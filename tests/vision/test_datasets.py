@@ -499,3 +499,18 @@ def test_image_folder_with_pillow(tmp_path):
                                   arrays[("zebra", 1)].transpose(2, 0, 1).astype(np.float32) / 255)
     raw = datasets.ImageFolder(tmp_path)[0][0]
     assert raw.mode == "RGB" and raw.size == (7, 5)
+
+
+def test_random_transforms_in_workers_reproducible_under_manual_seed():
+    dataset = datasets.Digits(transform=transforms.Compose(
+        [transforms.RandomCrop(8, padding=2), transforms.ToTensor()]))
+
+    def batches(seed=123):
+        deepgrad.manual_seed(seed)
+        loader = DataLoader(dataset, batch_size=64, shuffle=True, num_workers=2)
+        return [images.numpy() for images, _ in loader][:4]
+
+    first, second = batches(), batches()
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(first[0], batches(seed=124)[0])

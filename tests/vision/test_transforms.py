@@ -485,3 +485,86 @@ def test_seeded_pipeline_reproducible_across_runs():
         np.testing.assert_array_equal(x, y)
     assert not all(np.array_equal(a[0], x) for x in a[1:])
     assert math.isfinite(float(np.sum(a)))
+
+
+# ---------------------------------------------------------------- rotation (torchvision's grid)
+
+def tv_inverse_matrix(center, angle):
+    rot = math.radians(angle)
+    a, b, c, d = math.cos(rot), -math.sin(rot), math.sin(rot), math.cos(rot)
+    matrix = [d, -b, 0.0, -c, a, 0.0]
+    cx, cy = center
+    matrix[2] += matrix[0] * -cx + matrix[1] * -cy + cx
+    matrix[5] += matrix[3] * -cx + matrix[4] * -cy + cy
+    return matrix
+
+
+def tv_rotate(img, angle, mode, expand, center, fill):
+    """torchvision's tensor rotate written with torch ops: an affine grid and grid_sample."""
+    h, w = img.shape[-2:]
+    center_f = [0.0, 0.0] if center is None else [c - s * 0.5 for c, s in zip(center, [w, h],
+                                                                               strict=True)]
+    matrix = tv_inverse_matrix(center_f, -angle)
+    ow, oh = w, h
+    if expand:
+        pts = torch.tensor([[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0],
+                            [0.5 * w, 0.5 * h, 1.0], [0.5 * w, -0.5 * h, 1.0]])
+        new = pts @ torch.tensor(matrix, dtype=torch.float).view(2, 3).T
+        low = new.min(dim=0)[0] + torch.tensor((w * 0.5, h * 0.5))
+        high = new.max(dim=0)[0] + torch.tensor((w * 0.5, h * 0.5))
+        size = torch.ceil((high / 1e-4).trunc_() * 1e-4) - torch.floor((low / 1e-4).trunc_()
+                                                                        * 1e-4)
+        ow, oh = int(size[0]), int(size[1])
+    theta = torch.tensor(matrix, dtype=torch.float32).reshape(1, 2, 3)
+    base = torch.empty(1, oh, ow, 3)
+    base[..., 0].copy_(torch.linspace(-ow * 0.5 + 0.5, ow * 0.5 + 0.5 - 1, steps=ow))
+    base[..., 1].copy_(torch.linspace(-oh * 0.5 + 0.5, oh * 0.5 + 0.5 - 1, steps=oh)[:, None])
+    base[..., 2].fill_(1)
+    grid = base.view(1, oh * ow, 3).bmm(theta.transpose(1, 2) / torch.tensor([0.5 * w, 0.5 * h]))
+    grid = grid.view(1, oh, ow, 2)
+    x = img[None].float()
+    if fill is not None:
+        x = torch.cat([x, torch.ones_like(x[:, :1])], dim=1)
+    out = torch_f.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=False)
+    if fill is not None:
+        mask = out[:, -1:].expand_as(out[:, :-1])
+        out = out[:, :-1]
+        fill_img = torch.tensor(fill, dtype=out.dtype).view(1, -1, 1, 1).expand_as(out)
+        if mode == "nearest":
+            out = torch.where(mask < 0.5, fill_img, out)
+        else:
+            out = out * mask + (1.0 - mask) * fill_img
+    return out[0]
+
+
+@pytest.mark.parametrize("angle", [30.0, -77.5, 90.0, 181.0])
+@pytest.mark.parametrize("mode", ["nearest", "bilinear"])
+@pytest.mark.parametrize("expand,center,fill", [(False, None, None), (True, None, [0.2] * 3),
+                                                (False, (2, 3), [0.0, 0.5, 1.0])])
+def test_rotate_vs_torchvision_grid(angle, mode, expand, center, fill):
+    ours, theirs = chw_tensor(image_hwc(9, 12, seed=9))
+    result = F.rotate(ours, angle, mode, expand, center, fill).numpy()
+    expected = tv_rotate(theirs, angle, mode, expand, center, fill).numpy()
+    assert result.shape == expected.shape
+    close = np.isclose(result, expected, rtol=0, atol=1e-4)
+    # nearest may pick the other pixel where a sample lands within float error of a tie
+    assert close.mean() > (0.97 if mode == "nearest" else 0.9999)
+
+
+def test_random_rotation_uint8_and_properties():
+    array = image_hwc(10, 10, seed=10)
+    assert_same(F.rotate(array, 0.0), array)
+    quarter = F.rotate(array, 90.0)  # counter-clockwise, as np.rot90
+    assert np.mean(quarter == np.rot90(array)) > 0.97
+    deepgrad.manual_seed(4)
+    a = T.RandomRotation((10, 40), fill=(1, 2, 3))(array)
+    deepgrad.manual_seed(4)
+    b = T.RandomRotation((10, 40), fill=(1, 2, 3))(array)
+    np.testing.assert_array_equal(a, b)
+    assert a.dtype == np.uint8 and (a[0, 0] == (1, 2, 3)).all()  # corner left uncovered
+    deepgrad.manual_seed(4)
+    angles = [T.RandomRotation.get_params((10, 40)) for _ in range(100)]
+    assert 10 <= min(angles) and max(angles) <= 40
+    assert T.RandomRotation(45, expand=True)(array).shape[0] > 10
+    with pytest.raises(ValueError, match="must be positive"):
+        T.RandomRotation(-5)

@@ -25,6 +25,7 @@ from .augmentation import (
     RandomHorizontalFlip,
     RandomOrder,
     RandomResizedCrop,
+    RandomRotation,
     RandomVerticalFlip,
 )
 from .functional import InterpolationMode
@@ -47,4 +48,5 @@ __all__ = [
     "ConvertImageDtype", "Normalize", "Resize", "CenterCrop", "Pad", "Lambda", "Grayscale",
     "RandomCrop", "RandomResizedCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
     "ColorJitter", "RandomGrayscale", "RandomApply", "RandomChoice", "RandomOrder",
+    "RandomRotation",
 ]

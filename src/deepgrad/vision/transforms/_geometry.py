@@ -7,6 +7,8 @@ on tensors (see ``resize`` for the tolerances of antialiased resizing).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...backend import array_module
@@ -190,4 +192,97 @@ def resize(array, size: list[int], interpolation: str = "bilinear", antialias: b
     result = rows @ (array.astype(dtype, copy=False) @ cols.T)  # (..., H', W')
     if array.dtype.kind == "f":
         return result
+    return xp.clip(xp.round(result), 0, max_value(array.dtype)).astype(array.dtype)
+
+
+def rotation_matrix(angle: float, center: tuple[float, float]) -> list[float]:
+    """torchvision's inverse affine matrix (output -> input) of a rotation by ``angle`` degrees
+    counter-clockwise about ``center`` (in coordinates relative to the image centre)."""
+    rotation = math.radians(-angle)
+    cos, sin = math.cos(rotation), math.sin(rotation)
+    cx, cy = center
+    # inverse of [[cos, -sin], [sin, cos]], conjugated by the translation to the centre
+    matrix = [cos, sin, 0.0, -sin, cos, 0.0]
+    matrix[2] += matrix[0] * -cx + matrix[1] * -cy + cx
+    matrix[5] += matrix[3] * -cx + matrix[4] * -cy + cy
+    return matrix
+
+
+def affine_output_size(matrix: list[float], width: int, height: int) -> tuple[int, int]:
+    """(width, height) of the box holding the whole transformed image (``expand=True``)."""
+    corners = np.array([[-0.5 * width, -0.5 * height, 1.0], [-0.5 * width, 0.5 * height, 1.0],
+                        [0.5 * width, 0.5 * height, 1.0], [0.5 * width, -0.5 * height, 1.0]],
+                       np.float32)
+    moved = corners @ np.array(matrix, np.float32).reshape(2, 3).T
+    low = moved.min(axis=0) + np.array([width * 0.5, height * 0.5], np.float32)
+    high = moved.max(axis=0) + np.array([width * 0.5, height * 0.5], np.float32)
+    tolerance = 1e-4  # truncate so that 1e-15 above an integer does not ceil to one more pixel
+    size = np.ceil(np.trunc(high / tolerance) * tolerance) \
+        - np.floor(np.trunc(low / tolerance) * tolerance)
+    return int(size[0]), int(size[1])
+
+
+def _grid_sample(array, ix, iy, interpolation: str):
+    """Sample (..., C, H, W) at pixel positions (ix, iy) of shape (H', W'); zeros outside
+    (torch's grid_sample with padding_mode="zeros")."""
+    xp = array_module(array)
+    height, width = array.shape[-2:]
+    if interpolation == "nearest":
+        corners = [(xp.rint(iy), xp.rint(ix), None)]  # rint: ties to even, as nearbyint
+    else:
+        x0, y0 = xp.floor(ix), xp.floor(iy)
+        wx, wy = ix - x0, iy - y0
+        corners = [(y0, x0, (1 - wy) * (1 - wx)), (y0, x0 + 1, (1 - wy) * wx),
+                   (y0 + 1, x0, wy * (1 - wx)), (y0 + 1, x0 + 1, wy * wx)]
+    result = 0
+    for rows, cols, weight in corners:
+        inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+        values = array[..., xp.clip(rows, 0, height - 1).astype(np.int64),
+                       xp.clip(cols, 0, width - 1).astype(np.int64)] * inside
+        result = result + (values if weight is None else values * weight)
+    return result
+
+
+def rotate(array, angle: float, interpolation: str = "nearest", expand: bool = False,
+           center=None, fill=None):
+    """Rotate by ``angle`` degrees counter-clockwise, as torchvision's tensor rotate (an
+    affine grid sampled with grid_sample, the outside painted with ``fill``)."""
+    if interpolation not in ("nearest", "bilinear"):
+        raise ValueError(f"rotate: interpolation must be 'nearest' or 'bilinear'; "
+                         f"got {interpolation!r}")
+    xp = array_module(array)
+    height, width = array.shape[-2:]
+    offset = (0.0, 0.0) if center is None else (center[0] - width * 0.5,
+                                                  center[1] - height * 0.5)
+    matrix = rotation_matrix(angle, offset)
+    out_width, out_height = affine_output_size(matrix, width, height) if expand else (width,
+                                                                                      height)
+    dtype = work_dtype(array.dtype)
+    # output pixel centres relative to the output centre, mapped to input pixel positions
+    x = xp.linspace(-out_width * 0.5 + 0.5, out_width * 0.5 - 0.5, out_width, dtype=dtype)
+    y = xp.linspace(-out_height * 0.5 + 0.5, out_height * 0.5 - 0.5, out_height, dtype=dtype)
+    x, y = x[None, :], y[:, None]
+    # torchvision's float path: theta scaled to [-1, 1] coordinates, then grid_sample's
+    # unnormalisation ((g + 1) * size - 1) / 2, so that ties round the same way
+    theta = xp.asarray(matrix, dtype=dtype).reshape(2, 3) \
+        / xp.asarray([[0.5 * width], [0.5 * height]], dtype=dtype)
+    grid_x = x * theta[0, 0] + y * theta[0, 1] + theta[0, 2]
+    grid_y = x * theta[1, 0] + y * theta[1, 1] + theta[1, 2]
+    ix = ((grid_x + 1) * dtype.type(width) - 1) / 2
+    iy = ((grid_y + 1) * dtype.type(height) - 1) / 2
+    sampled = _grid_sample(array.astype(dtype, copy=False), ix, iy, interpolation)
+    if fill is None:
+        result = sampled  # zeros outside, no blending
+    else:
+        # torchvision samples a mask of ones alongside and blends the fill in with it
+        mask = _grid_sample(xp.ones((height, width), dtype), ix, iy, interpolation)
+        channels = 1 if array.ndim == 2 else array.shape[-3]
+        fill = [float(fill)] * channels if isinstance(fill, (int, float)) else list(fill)
+        fill_image = xp.asarray(fill, dtype=dtype).reshape((-1, 1, 1)[-min(array.ndim, 3):])
+        if interpolation == "nearest":
+            result = xp.where(mask < 0.5, fill_image, sampled)
+        else:
+            result = sampled * mask + (1.0 - mask) * fill_image
+    if array.dtype.kind == "f":
+        return result.astype(array.dtype, copy=False)
     return xp.clip(xp.round(result), 0, max_value(array.dtype)).astype(array.dtype)

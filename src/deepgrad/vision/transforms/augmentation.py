@@ -18,7 +18,8 @@ from .functional import InterpolationMode
 from .transforms import Transform, setup_size
 
 __all__ = ["RandomCrop", "RandomResizedCrop", "RandomHorizontalFlip", "RandomVerticalFlip",
-           "ColorJitter", "RandomGrayscale", "RandomApply", "RandomChoice", "RandomOrder"]
+           "ColorJitter", "RandomGrayscale", "RandomApply", "RandomChoice", "RandomOrder",
+           "RandomRotation"]
 
 
 def _rng():
@@ -140,6 +141,51 @@ class RandomResizedCrop(Transform):
         ratio = tuple(round(r, 4) for r in self.ratio)
         return (f"size={self.size}, scale={scale}, ratio={ratio}, interpolation={mode}, "
                 f"antialias={self.antialias}")
+
+
+class RandomRotation(Transform):
+    """Rotate by an angle drawn uniformly from ``degrees``.
+
+    Args:
+        degrees: a number d for (-d, d), or a (min, max) pair, in degrees.
+        interpolation: ``InterpolationMode.NEAREST`` (default) or ``BILINEAR``.
+        expand: enlarge the output to hold the whole rotated image.
+        center: centre of rotation (x, y) in pixels; default the image centre.
+        fill: value (or one per channel) for the area outside the rotated image.
+
+    Example:
+        >>> RandomRotation(15)(np.zeros((28, 28), np.uint8)).shape  # doctest: +SKIP
+        (28, 28)
+    """
+
+    def __init__(self, degrees, interpolation=InterpolationMode.NEAREST, expand: bool = False,
+                 center=None, fill=0) -> None:
+        if isinstance(degrees, numbers.Number):
+            if degrees < 0:
+                raise ValueError("If degrees is a single number, it must be positive.")
+            degrees = (-float(degrees), float(degrees))
+        elif not isinstance(degrees, Sequence) or len(degrees) != 2:
+            raise ValueError("If degrees is a sequence, it must be of len 2.")
+        if center is not None and (not isinstance(center, Sequence) or len(center) != 2):
+            raise ValueError("If center is a sequence, it must be of len 2.")
+        F._interpolation(interpolation)
+        self.degrees = (float(degrees[0]), float(degrees[1]))
+        self.interpolation, self.expand, self.center, self.fill = (interpolation, expand,
+                                                                   center, fill)
+
+    @staticmethod
+    def get_params(degrees) -> float:
+        """A uniform angle in ``degrees`` = (min, max)."""
+        return float(_rng().uniform(degrees[0], degrees[1]))
+
+    def forward(self, img):
+        angle = self.get_params(self.degrees)
+        return F.rotate(img, angle, self.interpolation, self.expand, self.center, self.fill)
+
+    def extra_repr(self) -> str:
+        mode = getattr(self.interpolation, "value", self.interpolation)
+        return (f"degrees={self.degrees}, interpolation={mode}, expand={self.expand}, "
+                f"fill={self.fill}")
 
 
 class RandomHorizontalFlip(Transform):

@@ -24,6 +24,7 @@ from ._image import get_dimensions, is_pil, pil_module, unwrap
 __all__ = [
     "InterpolationMode", "to_tensor", "pil_to_tensor", "to_pil_image", "convert_image_dtype",
     "normalize", "hflip", "vflip", "crop", "center_crop", "pad", "resize", "resized_crop",
+    "rotate",
     "rgb_to_grayscale", "adjust_brightness", "adjust_contrast", "adjust_saturation", "adjust_hue",
     "get_dimensions", "get_image_size", "get_image_num_channels",
 ]
@@ -224,6 +225,18 @@ def resized_crop(img, top: int, left: int, height: int, width: int, size,
     """``crop`` then ``resize`` to ``size``."""
     return resize(crop(img, top, left, height, width), size, interpolation,
                   antialias=antialias)
+
+
+def rotate(img, angle: float, interpolation=InterpolationMode.NEAREST, expand: bool = False,
+           center: Sequence[int] | None = None, fill=None):
+    """Rotate by ``angle`` degrees counter-clockwise about ``center`` (default: the centre).
+
+    As torchvision's tensor rotate: output pixels are sampled from the input (nearest or
+    bilinear), outside is 0, or ``fill`` (a number or one per channel) blended in with the
+    sampled coverage. ``expand`` enlarges the output to hold the whole rotated image.
+    """
+    mode = _interpolation(interpolation)
+    return _apply(img, "rotate", _geometry.rotate, float(angle), mode, expand, center, fill)
 
 
 # ---------------------------------------------------------------- colour
