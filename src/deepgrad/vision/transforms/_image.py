@@ -53,6 +53,9 @@ def unwrap(image, op: str) -> tuple[object, Callable]:
         raise ValueError(f"{op}: NumPy images must be (H, W) or (H, W, C) arrays; "
                          f"got shape {image.shape}")
     if is_pil(image):
+        if image.mode in ("P", "1", "CMYK", "YCbCr", "LA", "PA"):
+            # palette indices or packed bits are not intensities: work on RGB(A) / L values
+            image = image.convert({"1": "L", "LA": "RGBA", "PA": "RGBA"}.get(image.mode, "RGB"))
         array = np.asarray(image)
         chw, to_numpy = unwrap(array, op)
         mode = image.mode if image.mode in ("L", "RGB", "RGBA", "I", "F") else None
