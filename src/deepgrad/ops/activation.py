@@ -328,6 +328,23 @@ def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
     return input - input.tanh()
 
 
+class Select(Function):
+    """``kept`` (an array computed from ``x``, slope 1) where the bool array ``keep`` holds,
+    else the constant ``fill`` (slope 0): threshold, hardshrink and softshrink."""
+
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, keep, kept, fill):
+        ctx.save_for_backward(x)
+        ctx.keep = keep
+        return array_module(x).where(keep, kept, x.dtype.type(fill))
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return SlopeGrad.apply(grad_out, ctx.saved_tensors[0], ctx.keep)
+
+
 def threshold(input: Tensor, threshold: float, value: float,  # noqa: A002
               inplace: bool = False) -> Tensor:
     """``x`` where ``x > threshold``, else ``value`` (gradient 0 there).
@@ -336,9 +353,12 @@ def threshold(input: Tensor, threshold: float, value: float,  # noqa: A002
         >>> F.threshold(deepgrad.tensor([0.5, 2.]), 1., -1.)
         tensor([-1.,  2.])
     """
-    if inplace:
-        return input._inplace(lambda old: threshold(old, threshold, value), op="threshold_")
-    return where(Tensor._make(input._data > threshold), input, value)
+    limit = threshold
+
+    def compute(x: Tensor) -> Tensor:
+        return Select.apply(x, x._data > limit, x._data, value)
+
+    return input._inplace(compute, op="threshold_") if inplace else compute(input)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
@@ -351,8 +371,10 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     if lambd < 0:
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     x = input._data
-    shrunk = where(Tensor._make(x > lambd), input - lambd, input + lambd)
-    return where(Tensor._make((x >= -lambd) & (x <= lambd)), 0.0, shrunk)
+    xp = array_module(x)
+    step = x.dtype.type(lambd)
+    shrunk = xp.where(x > step, x - step, x + step)
+    return Select.apply(input, (x < -step) | (x > step), shrunk, 0)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
@@ -363,7 +385,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
         tensor([-1.,  0.,  1.])
     """
     x = input._data
-    return where(Tensor._make((x >= -lambd) & (x <= lambd)), 0.0, input)
+    return Select.apply(input, (x < -lambd) | (x > lambd), x, 0)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002

@@ -47,7 +47,7 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor,
     grads = [p.grad for p in parameters if p.grad is not None]
     if not grads:
         return
-    with no_grad():
+    with no_grad(), np.errstate(invalid="ignore"):  # a non-finite norm gives nan, as torch
         coefficient = (float(max_norm) / (total_norm + 1e-6)).clamp(max=1.0)
         for grad in grads:
             grad.mul_(coefficient.to(grad.device))
