@@ -196,3 +196,23 @@ def test_comparisons_are_outside_the_graph():
     x = deepgrad.tensor([1.0, -1.0], requires_grad=True)
     mask = x > 0
     assert mask.dtype == deepgrad.bool and not mask.requires_grad and mask.grad_fn is None
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("zero_first", [False, True])
+def test_select_fast_path_is_bitwise_equal_to_numpy_where(dtype, zero_first):
+    """The bit-masking path of ``select`` must give exactly ``np.where``'s values,
+    including inf, nan and -0.0 in the kept branch."""
+    from deepgrad.ops.comparison import select
+
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal((7, 9)).astype(dtype)
+    values.flat[:4] = [np.inf, -np.inf, np.nan, -0.0]
+    condition = rng.random((7, 9)) < 0.5
+    zero = np.zeros((), dtype)
+    if zero_first:
+        expected, got = np.where(condition, zero, values), select(condition, zero, values)
+    else:
+        expected, got = np.where(condition, values, zero), select(condition, values, zero)
+    assert got.dtype == expected.dtype
+    assert np.array_equal(got.view(np.uint8), expected.view(np.uint8))

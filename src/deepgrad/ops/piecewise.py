@@ -13,7 +13,7 @@ from __future__ import annotations
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend import array_module
-from .comparison import _masked, where
+from .comparison import _masked, select, where
 from .elementwise import _inplace_method, _out, _PiecewiseConstant, _zeros_like, sub
 from .promotion import binary_operands, cast, prepare, result_type
 
@@ -96,8 +96,7 @@ class ReluGradient(Function):
     @staticmethod
     def forward(ctx, grad, result):
         ctx.save_for_backward(result)
-        xp = array_module(grad)
-        return xp.where(result <= 0, xp.zeros((), grad.dtype), grad)
+        return select(~(result <= 0), grad, array_module(grad).zeros((), grad.dtype))
 
     @staticmethod
     def backward(ctx, grad_out):
