@@ -16,6 +16,7 @@ from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Function
 from ..backend import array_module
 from .einsum import cross, einsum
+from .shape import sum_to_shape
 
 __all__ = [
     "matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv",
@@ -37,35 +38,42 @@ def _check_dtypes(op: str, first: str, a: Tensor, second: str, b: Tensor) -> Non
 
 
 class MatMul(Function):
-    """Matrix product of operands with at least 2 dims (1-d cases are reshaped by matmul).
+    """``op(a) @ op(b)`` for operands with at least 2 dims, where ``op`` swaps the last two dims
+    when its flag is set (1-d cases are reshaped by ``matmul``).
 
-    Batch dims broadcast; the gradient of a broadcast batch dim is summed back.
+    The flags let backward form ``g @ b^T`` and ``a^T @ g`` as single products of the saved
+    operands (an array transpose is a free view), so each gradient costs one node, not a
+    transpose node plus a product. Batch dims broadcast; a broadcast batch dim's gradient is
+    summed back.
     """
 
     raw = True
 
     @staticmethod
-    def forward(ctx, a, b):
+    def forward(ctx, a, b, transpose_a=False, transpose_b=False):
         ctx.save_for_backward(a, b)
-        return a @ b
+        ctx.transposes = (transpose_a, transpose_b)
+        return (a.swapaxes(-1, -2) if transpose_a else a) @ (
+            b.swapaxes(-1, -2) if transpose_b else b)
 
     @staticmethod
     def backward(ctx, grad_out):
         a, b = ctx.saved_tensors
-        need_a, need_b = ctx.needs_input_grad
+        ta, tb = ctx.transposes
+        need = ctx.needs_input_grad
         grad_a = grad_b = None
-        if need_a:
-            grad_a = grad_out @ b.mT
-            if grad_a.shape != a.shape:
-                from .shape import sum_to_shape  # noqa: PLC0415
-
-                grad_a = sum_to_shape(grad_a, a.shape)
-        if need_b:
-            grad_b = a.mT @ grad_out
-            if grad_b.shape != b.shape:
-                from .shape import sum_to_shape  # noqa: PLC0415
-
-                grad_b = sum_to_shape(grad_b, b.shape)
+        if need[0]:
+            # d/d op(a) = g @ op(b)^T; when op(a) = a^T, transpose that: op(b) @ g^T.
+            grad_a = (MatMul.apply(b, grad_out, tb, True) if ta
+                      else MatMul.apply(grad_out, b, False, not tb))
+            if grad_a._data.shape != a._data.shape:
+                grad_a = sum_to_shape(grad_a, a._data.shape)
+        if need[1]:
+            # d/d op(b) = op(a)^T @ g; when op(b) = b^T, transpose that: g^T @ op(a).
+            grad_b = (MatMul.apply(grad_out, a, True, ta) if tb
+                      else MatMul.apply(a, grad_out, not ta, False))
+            if grad_b._data.shape != b._data.shape:
+                grad_b = sum_to_shape(grad_b, b._data.shape)
         return grad_a, grad_b
 
 
