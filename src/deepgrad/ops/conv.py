@@ -1,210 +1,25 @@
-"""Convolution: ``conv1d``/``conv2d`` as im2col plus one BLAS GEMM, and ``unfold``/``fold``.
+"""Convolution: ``conv1d``/``conv2d`` as one fused ``Function``, and ``unfold``/``fold``.
 
-Layout (measured in benchmarks/ops/bench_conv.py): the input is copied once into a
-zero-padded buffer; the column matrix is laid out as (C*kh*kw, N*L) so the forward is ONE
-GEMM ``weight (O, K) @ columns (K, N*L)`` (a batched one over groups), and the (O, N, L)
-result is transposed into the (N, O, Ho, Wo) output in the same copy that adds the bias.
+The public functions check shapes and normalise stride/padding/dilation (int, tuple,
+'same', 'valid'; conv1d runs as conv2d on a unit height), then ``Convolution`` runs the
+array kernels of ``ops/im2col.py``: im2col (or a strided-view formulation that copies
+less) plus one BLAS GEMM, never Python loops over pixels or batch items. The backward
+uses raw array kernels for speed (design principle 4), so it is once-differentiable:
+double backward through a convolution raises a clear error naming the op.
 
-For stride 1 ("rows" plan) each output row is computed over the full padded width Wp, so a
-column row ``(c, i, j)`` of image n is ONE contiguous run of the padded input (Ho*Wp
-values starting at offset i*Wp + j): building the columns is kh*kw block copies and
-col2im is kh*kw block adds, instead of element-wise strided gathers. The (Wp - Wo) extra
-columns per row cost a little GEMM time and are dropped when the output is written. A
-1x1 kernel without padding needs no columns at all ("pointwise" plan). Other strides use
-a strided view of the padded input ("valid" plan).
-
-Large temporaries (padded input, columns, GEMM result) live in per-thread scratch
-buffers reused across calls: a fresh 100 MB array costs more in page faults than its
-copy. The backward recomputes the columns into that scratch instead of keeping one
-column matrix per layer alive until backward. It uses raw array kernels for speed
-(design principle 4), so it is once-differentiable: double backward through a
-convolution raises a clear error.
+``unfold``/``fold`` (im2col/col2im as torch.nn.functional) are each other's adjoint, so
+they are differentiable any number of times.
 """
 
 from __future__ import annotations
-
-import threading
-
-import numpy as np
 
 from .. import _errors
 from .._tensor import Tensor
 from ..autograd.function import Function, once_differentiable
 from ..backend import array_module
+from . import im2col
 
 __all__ = ["conv1d", "conv2d"]  # torch.conv1d/conv2d; unfold/fold live in nn.functional only
-
-_local = threading.local()
-_SCRATCH_LIMIT = 1 << 30  # bytes; larger temporaries are allocated per call
-
-
-def scratch(role: str, shape: tuple, dtype, xp):
-    """A reusable per-thread buffer of ``shape`` for temporaries that never escape an op.
-
-    Args:
-        role: which temporary ("conv.columns", ...); each role keeps its largest buffer.
-        shape, dtype: wanted array; contents are undefined.
-        xp: array module (numpy or cupy).
-    """
-    size = 1
-    for n in shape:
-        size *= n
-    dtype = np.dtype(dtype)
-    if size * dtype.itemsize > _SCRATCH_LIMIT:
-        return xp.empty(shape, dtype)
-    pool = getattr(_local, "pool", None)
-    if pool is None:
-        pool = _local.pool = {}
-    key = (role, dtype, xp.__name__)
-    buffer = pool.get(key)
-    if buffer is None or buffer.size < size:
-        buffer = pool[key] = xp.empty(max(size, 1), dtype)
-    return buffer[:size].reshape(shape)
-
-
-# ---------------------------------------------------------------- geometry
-
-class _Plan:
-    """Everything a convolution kernel needs to know about the shapes (4-d NCHW view)."""
-
-    __slots__ = ("N", "C", "H", "W", "O", "kh", "kw", "Ho", "Wo", "Hp", "Wp", "sh", "sw",
-                 "pt", "pl", "dh", "dw", "groups", "mode", "Wx", "ext")
-
-    def __init__(self, x_shape, w_shape, geometry):
-        self.N, self.C, self.H, self.W = x_shape
-        self.O, _, self.kh, self.kw = w_shape
-        self.sh, self.sw, self.pt, pb, self.pl, pr, self.dh, self.dw, self.groups = geometry
-        self.Hp, self.Wp = self.H + self.pt + pb, self.W + self.pl + pr
-        self.Ho = (self.Hp - self.dh * (self.kh - 1) - 1) // self.sh + 1
-        self.Wo = (self.Wp - self.dw * (self.kw - 1) - 1) // self.sw + 1
-        self.ext = 0
-        if self.kh == self.kw == 1 and self.Hp == self.H and self.Wp == self.W:
-            self.mode, self.Wx = "pointwise", self.Wo
-        elif self.sh == self.sw == 1 and 2 * self.Wp <= 3 * self.Wo:
-            # a row of the last image reads up to (kw-1)*dw values past the padded input
-            self.mode, self.Wx, self.ext = "rows", self.Wp, (self.kw - 1) * self.dw
-        else:
-            self.mode, self.Wx = "valid", self.Wo
-
-
-def _padded(x, p: _Plan, role: str):
-    """The zero-padded input as a flat scratch buffer (N*C*Hp*Wp + ext values)."""
-    xp = array_module(x)
-    size = p.N * p.C * p.Hp * p.Wp
-    flat = scratch(role, (size + p.ext,), x.dtype, xp)
-    grid = flat[:size].reshape(p.N, p.C, p.Hp, p.Wp)
-    top, left = p.pt, p.pl
-    bottom, right = top + p.H, left + p.W
-    grid[:, :, :top] = 0
-    grid[:, :, bottom:] = 0
-    grid[:, :, top:bottom, :left] = 0
-    grid[:, :, top:bottom, right:] = 0
-    flat[size:] = 0
-    grid[:, :, top:bottom, left:right] = x
-    return flat
-
-
-def _window_view(flat, p: _Plan, i=None, j=None):
-    """Strided view of the padded buffer: (C, kh, kw, N, Ho, Wx), or (C, N, Ho, Wx) for one
-    kernel offset (i, j). Rows of the "rows" plan are contiguous runs of Ho*Wp values."""
-    xp = array_module(flat)
-    item = flat.itemsize
-    plane = p.Hp * p.Wp
-    offset = 0 if i is None else (i * p.dh * p.Wp + j * p.dw)
-    base = flat[offset:]
-    inner = (p.C * plane * item, p.sh * p.Wp * item, p.sw * item)  # n, h, w
-    if i is None:
-        shape = (p.C, p.kh, p.kw, p.N, p.Ho, p.Wx)
-        strides = (plane * item, p.dh * p.Wp * item, p.dw * item) + inner
-    else:
-        shape = (p.C, p.N, p.Ho, p.Wx)
-        strides = (plane * item,) + inner
-    return xp.lib.stride_tricks.as_strided(base, shape, strides)
-
-
-def _columns(flat, p: _Plan, role: str = "conv.columns"):
-    """im2col into scratch: (C*kh*kw, N*Ho*Wx), rows ordered (c, i, j) as the weight."""
-    xp = array_module(flat)
-    cols = scratch(role, (p.C, p.kh, p.kw, p.N, p.Ho, p.Wx), flat.dtype, xp)
-    xp.copyto(cols, _window_view(flat, p))
-    return cols.reshape(p.C * p.kh * p.kw, p.N * p.Ho * p.Wx)
-
-
-def _grouped(matrix, groups: int):
-    """(R, S) -> (groups, R/groups, S) view for a GEMM batched over groups."""
-    return matrix.reshape(groups, matrix.shape[0] // groups, matrix.shape[1])
-
-
-def _forward(x, weight, bias, p: _Plan):
-    xp = array_module(x)
-    g = p.groups
-    if p.mode == "pointwise":
-        if p.sh > 1 or p.sw > 1:
-            x = xp.ascontiguousarray(x[:, :, ::p.sh, ::p.sw])
-        # (g, O/g, C/g) @ (N, g, C/g, L) -> (N, g, O/g, L): already the NCHW output
-        result = xp.matmul(weight.reshape(g, p.O // g, p.C // g),
-                           x.reshape(p.N, g, p.C // g, p.Ho * p.Wo))
-        result = result.reshape(p.N, p.O, p.Ho, p.Wo)
-        if bias is not None:
-            result += bias.reshape(p.O, 1, 1)
-        return result
-    cols = _columns(_padded(x, p, "conv.input"), p)
-    out = scratch("conv.gemm", (g, p.O // g, cols.shape[1]), x.dtype, xp)
-    xp.matmul(weight.reshape(g, p.O // g, -1), _grouped(cols, g), out=out)
-    # (O, N, Ho, Wx) -> (N, O, Ho, Wo), dropping the extra columns of the "rows" plan
-    view = out.reshape(p.O, p.N, p.Ho, p.Wx)[..., :p.Wo].transpose(1, 0, 2, 3)
-    result = xp.empty((p.N, p.O, p.Ho, p.Wo), x.dtype)
-    if bias is None:
-        xp.copyto(result, view)
-    else:
-        xp.add(view, bias.reshape(p.O, 1, 1), out=result)
-    return result
-
-
-def _backward(x, weight, grad, p: _Plan, need_input: bool, need_weight: bool):
-    xp = array_module(grad)
-    g = p.groups
-    grad_input = grad_weight = None
-    if p.mode == "pointwise":
-        if p.sh > 1 or p.sw > 1:
-            x = xp.ascontiguousarray(x[:, :, ::p.sh, ::p.sw])
-        go = grad.reshape(p.N, g, p.O // g, p.Ho * p.Wo)
-        if need_weight:  # sum over images of (O/g, L) @ (L, C/g)
-            xs = x.reshape(p.N, g, p.C // g, p.Ho * p.Wo)
-            grad_weight = xp.matmul(go, xs.transpose(0, 1, 3, 2)).sum(0)
-        if need_input:
-            gi = xp.matmul(weight.reshape(g, p.O // g, p.C // g).transpose(0, 2, 1), go)
-            gi = gi.reshape(p.N, p.C, p.Ho, p.Wo)
-            if p.sh > 1 or p.sw > 1:
-                full = xp.zeros((p.N, p.C, p.H, p.W), grad.dtype)
-                full[:, :, ::p.sh, ::p.sw] = gi
-                gi = full
-            grad_input = gi
-        return grad_input, grad_weight
-    # grad_out as (O, N, Ho, Wx) with zeros in the extra columns, matching the columns
-    go = scratch("conv.grad", (p.O, p.N, p.Ho, p.Wx), grad.dtype, xp)
-    if p.Wx > p.Wo:
-        go[..., p.Wo:] = 0
-    go[..., :p.Wo] = grad.transpose(1, 0, 2, 3)
-    go = _grouped(go.reshape(p.O, -1), g)
-    if need_weight:
-        cols = _columns(_padded(x, p, "conv.input"), p)
-        grad_weight = xp.matmul(go, _grouped(cols, g).transpose(0, 2, 1))
-    if need_input:
-        k = p.C * p.kh * p.kw
-        gcols = scratch("conv.columns", (g, k // g, go.shape[2]), grad.dtype, xp)
-        xp.matmul(weight.reshape(g, p.O // g, -1).transpose(0, 2, 1), go, out=gcols)
-        gcols = gcols.reshape(p.C, p.kh, p.kw, p.N, p.Ho, p.Wx)
-        size = p.N * p.C * p.Hp * p.Wp
-        flat = scratch("conv.input", (size + p.ext,), grad.dtype, xp)
-        flat[...] = 0
-        for i in range(p.kh):  # col2im: kh*kw vectorised adds of whole column blocks
-            for j in range(p.kw):
-                view = _window_view(flat, p, i, j)
-                view += gcols[:, i, j]
-        grid = flat[:size].reshape(p.N, p.C, p.Hp, p.Wp)
-        grad_input = xp.ascontiguousarray(grid[:, :, p.pt:p.pt + p.H, p.pl:p.pl + p.W])
-    return grad_input, grad_weight
 
 
 class Convolution(Function):
@@ -216,8 +31,8 @@ class Convolution(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, geometry, shapes):
         x4, w4 = x.reshape(shapes[0]), weight.reshape(shapes[1])
-        plan = _Plan(x4.shape, w4.shape, geometry)
-        result = _forward(x4, w4, bias, plan)
+        plan = im2col.Plan(x4.shape, w4.shape, geometry)
+        result = im2col.forward(x4, w4, bias, plan)
         ctx.plan, ctx.shapes, ctx.has_bias = plan, (x.shape, weight.shape), bias is not None
         ctx.save_for_backward(x, weight)
         return result.reshape(shapes[2])
@@ -229,7 +44,7 @@ class Convolution(Function):
         p = ctx.plan
         need_input, need_weight, need_bias = ctx.needs_input_grad[:3]
         grad = grad_out._data.reshape(p.N, p.O, p.Ho, p.Wo)
-        grad_input, grad_weight = _backward(
+        grad_input, grad_weight = im2col.backward(
             x._data.reshape(p.N, p.C, p.H, p.W), weight._data.reshape(p.O, -1, p.kh, p.kw),
             grad, p, need_input, need_weight)
         x_shape, w_shape = ctx.shapes

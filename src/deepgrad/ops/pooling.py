@@ -16,7 +16,7 @@ from __future__ import annotations
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend import array_module
-from .conv import scratch
+from .im2col import scratch
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d",
            "adaptive_max_pool1d"]
@@ -81,18 +81,19 @@ class MaxPool(Function):
     def forward(ctx, x, pool, return_indices):
         xp = array_module(x)
         base = pool.padded(x, _lowest(x.dtype, xp), "pool.input")
-        result = xp.array(pool.window(base, 0, 0))
-        codes = xp.zeros(result.shape, xp.int16)
-        floating = x.dtype.kind == "f"
-        for code, (i, j) in enumerate(pool.offsets()):
-            if code == 0:
-                continue
-            value = pool.window(base, i, j)
-            better = value > result  # strict: the first maximum wins, as torch
-            if floating:
-                better |= xp.isnan(value)  # a NaN wins and stays, as torch
-            xp.copyto(result, value, where=better)
-            xp.copyto(codes, code, where=better)
+        if not ctx.needs_input_grad[0] and not return_indices:
+            return _max_values(base, pool, xp)
+        views = [pool.window(base, i, j) for i, j in pool.offsets()]
+        result = xp.array(views[0])
+        codes = xp.zeros(result.shape, xp.int8 if len(views) < 128 else xp.int16)
+        for code, value in enumerate(views[1:], 1):
+            better = xp.greater(value, result)  # strict: the first maximum wins, as torch
+            xp.maximum(result, value, out=result)  # propagates NaN, as torch
+            # codes only grow along the loop, so "code where better" is a running maximum
+            xp.maximum(codes, better.view(xp.int8) * codes.dtype.type(code), out=codes)
+        if x.dtype.kind == "f" and xp.isnan(result).any():
+            for code, value in enumerate(views):  # torch: the last NaN of a window wins
+                xp.copyto(codes, code, where=xp.isnan(value))
         ctx.pool, ctx.codes = pool, codes
         if not return_indices:
             return result
@@ -104,6 +105,19 @@ class MaxPool(Function):
 
     def name(self) -> str:
         return "MaxPool2DWithIndicesBackward0"
+
+
+def _max_values(base, pool, xp):
+    """Window maxima only (no gradient wanted): a max over each window's columns, then over
+    its rows, each a chain of ``maximum`` over strided slices."""
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = pool.kernel, pool.stride, pool.dilation, pool.out
+    rows = base[..., 0:sw * (wo - 1) + 1:sw]
+    for j in range(1, kw):
+        rows = xp.maximum(rows, base[..., j * dw:j * dw + sw * (wo - 1) + 1:sw])
+    result = rows[:, :, 0:sh * (ho - 1) + 1:sh]
+    for i in range(1, kh):
+        result = xp.maximum(result, rows[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh])
+    return xp.array(result) if kh == kw == 1 else result
 
 
 def _flat_indices(codes, pool, xp):
@@ -125,17 +139,25 @@ class MaxPoolScatter(Function):
     def forward(ctx, grad, codes, pool):
         xp = array_module(grad)
         hb, wb = pool.buffer
-        padded = (hb, wb) != pool.shape[2:]
-        target = xp.zeros(pool.shape[:2] + (hb, wb), grad.dtype)
-        zero = xp.zeros((), grad.dtype)
+        shape = pool.shape[:2] + (hb, wb)
+        # every input position lies in exactly one window: each is written once, no zeros
+        tiled = (hb, wb) == pool.shape[2:] and all(
+            k == s and (d == 1 or k == 1) and o * s == n for k, s, d, o, n in zip(
+                pool.kernel, pool.stride, pool.dilation, pool.out, pool.shape[2:], strict=True))
+        target = xp.empty(shape, grad.dtype) if tiled else xp.zeros(shape, grad.dtype)
+        # grad * mask is exact for finite gradients (inf * 0 would leave NaN elsewhere)
+        finite = grad.dtype.kind != "f" or bool(xp.isfinite(grad).all())
         for code, (i, j) in enumerate(pool.offsets()):
             view = pool.window(target, i, j)
-            if pool.overlap:
-                view += xp.where(codes == code, grad, zero)
-            else:  # windows are disjoint: each input position gets at most one gradient
-                xp.copyto(view, grad, where=codes == code)
+            mask = codes == code
+            if not finite:
+                view += xp.where(mask, grad, 0)
+            elif pool.overlap:
+                view += grad * mask
+            else:  # disjoint windows: each input position gets at most one gradient
+                xp.multiply(grad, mask, out=view)
         ctx.codes, ctx.pool = codes, pool
-        return xp.ascontiguousarray(pool.crop(target)) if padded else target
+        return xp.ascontiguousarray(pool.crop(target)) if (hb, wb) != pool.shape[2:] else target
 
     @staticmethod
     def backward(ctx, grad_out):

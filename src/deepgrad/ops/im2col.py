@@ -1,0 +1,319 @@
+"""The array kernels behind ``conv1d``/``conv2d``: three GEMM formulations chosen per shape.
+
+NumPy convolutions lose their time moving memory, not in the GEMM, so each plan is about
+which copies it avoids (timings in benchmarks/ops/bench_conv.py):
+
+- "pointwise" (1x1 kernel, no padding): the input already is the column matrix; the
+  forward is one batched GEMM ``(O, C) @ (N, C, H*W)`` straight into the NCHW output.
+- "shift" (stride 1, groups 1, enough channels): the input is copied once into a
+  zero-padded (C, N*Hp*Wp) grid, and only the kw horizontal shifts are materialised,
+  ``Y[(c, j), q] = grid[c, q + j*dw]`` (kw copies of the input, not kh*kw). Output
+  position q of the grid then needs ``Y[:, q + i*dh*Wp]`` for kernel row i: a column
+  offset of the same matrix. ONE GEMM of the kh stacked weight rows ``(kh*O, C*kw) @ Y``
+  gives every row's partial result, and kh-1 shifted adds (the last one writing the NCHW
+  output) combine them. Output is computed on the whole padded grid; the few extra
+  positions are dropped in that last add. The input gradient is the same kernel applied
+  to the output gradient with the flipped, transposed weight; the weight gradient is one
+  GEMM of Y with kh shifted copies of the output gradient.
+- "columns" (everything else): classic im2col, one strided-view copy into a
+  (C*kh*kw, N*Ho*Wo) matrix, and one (group-batched) GEMM; col2im is kh*kw vectorised
+  adds. (Computing stride-1 rows over the padded width so that column rows become
+  contiguous runs measured slower: the extra GEMM columns cost more than the copy saves.)
+
+Temporaries live in per-thread scratch buffers reused across calls: a fresh 100 MB array
+costs more in page faults than its copy. Nothing returned to the caller is scratch.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ..backend import array_module
+
+_local = threading.local()
+_SCRATCH_LIMIT = 1 << 30  # bytes; larger temporaries are allocated per call
+
+
+def scratch(role: str, shape: tuple, dtype, xp):
+    """A reusable per-thread buffer of ``shape`` for temporaries that never escape an op.
+
+    Args:
+        role: which temporary ("conv.columns", ...); each role keeps its largest buffer.
+        shape, dtype: wanted array; contents are undefined.
+        xp: array module (numpy or cupy).
+    """
+    size = 1
+    for n in shape:
+        size *= n
+    dtype = np.dtype(dtype)
+    if size * dtype.itemsize > _SCRATCH_LIMIT:
+        return xp.empty(shape, dtype)
+    pool = getattr(_local, "pool", None)
+    if pool is None:
+        pool = _local.pool = {}
+    key = (role, dtype, xp.__name__)
+    buffer = pool.get(key)
+    if buffer is None or buffer.size < size:
+        buffer = pool[key] = xp.empty(max(size, 1), dtype)
+    return buffer[:size].reshape(shape)
+
+
+class Plan:
+    """Shapes of one convolution (as 4-d NCHW) and the formulation chosen for them."""
+
+    __slots__ = ("N", "C", "H", "W", "O", "kh", "kw", "Ho", "Wo", "Hp", "Wp", "sh", "sw",
+                 "pt", "pb", "pl", "pr", "dh", "dw", "groups", "mode")
+
+    def __init__(self, x_shape, w_shape, geometry, mode: str | None = None):
+        self.N, self.C, self.H, self.W = x_shape
+        self.O, _, self.kh, self.kw = w_shape
+        self.sh, self.sw, self.pt, self.pb, self.pl, self.pr, self.dh, self.dw, \
+            self.groups = geometry
+        self.Hp, self.Wp = self.H + self.pt + self.pb, self.W + self.pl + self.pr
+        self.Ho = (self.Hp - self.dh * (self.kh - 1) - 1) // self.sh + 1
+        self.Wo = (self.Wp - self.dw * (self.kw - 1) - 1) // self.sw + 1
+        self.mode = mode or self._choose()
+
+    def _choose(self) -> str:
+        stride1 = self.sh == self.sw == 1
+        if self.kh == self.kw == 1 and self.Hp == self.H and self.Wp == self.W:
+            return "pointwise"
+        if stride1 and self.groups == 1 and self.C * self.kw >= 24 and \
+                4 * self.Hp * self.Wp <= 5 * self.Ho * self.Wo and self.shift_transposable():
+            return "shift"  # at most 25% extra grid positions
+        return "columns"
+
+    def shift_transposable(self) -> bool:
+        """The shift plan's input gradient is a convolution with padding d*(k-1) - p."""
+        return self.dh * (self.kh - 1) >= max(self.pt, self.pb) and \
+            self.dw * (self.kw - 1) >= max(self.pl, self.pr)
+
+    def transposed(self):
+        """The plan of the input gradient as a convolution of the output gradient (stride 1):
+        padding d*(k-1) - p on each side, the flipped and transposed weight."""
+        kh, kw = self.dh * (self.kh - 1), self.dw * (self.kw - 1)
+        return Plan((self.N, self.O, self.Ho, self.Wo), (self.C, self.O, self.kh, self.kw),
+                    (1, 1, kh - self.pt, kh - self.pb, kw - self.pl, kw - self.pr, self.dh,
+                     self.dw, 1))
+
+
+def forward(x, weight, bias, p: Plan):
+    """Convolution forward on raw arrays: (N, C, H, W) -> fresh (N, O, Ho, Wo)."""
+    if p.mode == "pointwise":
+        return _pointwise_forward(x, weight, bias, p)
+    if p.mode == "shift":
+        return _shift_forward(x, weight, bias, p)
+    return _columns_forward(x, weight, bias, p)
+
+
+def backward(x, weight, grad, p: Plan, need_input: bool, need_weight: bool):
+    """(grad_input, grad_weight) as raw arrays (None where not needed)."""
+    if p.mode == "pointwise":
+        return _pointwise_backward(x, weight, grad, p, need_input, need_weight)
+    if p.mode == "shift":
+        grad_input = grad_weight = None
+        if need_input:  # a stride-1 convolution's adjoint: convolve with the flipped kernel
+            flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+            grad_input = forward(grad, array_module(grad).ascontiguousarray(flipped), None,
+                                 p.transposed())
+        if need_weight:
+            grad_weight = _shift_weight_grad(x, grad, p)
+        return grad_input, grad_weight
+    return _columns_backward(x, weight, grad, p, need_input, need_weight)
+
+
+# ---------------------------------------------------------------- pointwise
+
+def _pointwise_input(x, p: Plan):
+    if p.sh > 1 or p.sw > 1:
+        return array_module(x).ascontiguousarray(x[:, :, ::p.sh, ::p.sw])
+    return x
+
+
+def _pointwise_forward(x, weight, bias, p: Plan):
+    xp, g = array_module(x), p.groups
+    x = _pointwise_input(x, p)
+    # (g, O/g, C/g) @ (N, g, C/g, L) -> (N, g, O/g, L): already the NCHW output
+    result = xp.matmul(weight.reshape(g, p.O // g, p.C // g),
+                       x.reshape(p.N, g, p.C // g, p.Ho * p.Wo))
+    result = result.reshape(p.N, p.O, p.Ho, p.Wo)
+    if bias is not None:
+        result += bias.reshape(p.O, 1, 1)
+    return result
+
+
+def _pointwise_backward(x, weight, grad, p: Plan, need_input, need_weight):
+    xp, g = array_module(grad), p.groups
+    grad_input = grad_weight = None
+    go = grad.reshape(p.N, g, p.O // g, p.Ho * p.Wo)
+    if need_weight:  # sum over images of (O/g, L) @ (L, C/g)
+        xs = _pointwise_input(x, p).reshape(p.N, g, p.C // g, p.Ho * p.Wo)
+        grad_weight = xp.matmul(go, xs.transpose(0, 1, 3, 2)).sum(0)
+    if need_input:
+        gi = xp.matmul(weight.reshape(g, p.O // g, p.C // g).transpose(0, 2, 1), go)
+        grad_input = gi.reshape(p.N, p.C, p.Ho, p.Wo)
+        if p.sh > 1 or p.sw > 1:
+            grad_input = xp.zeros((p.N, p.C, p.H, p.W), grad.dtype)
+            grad_input[:, :, ::p.sh, ::p.sw] = gi.reshape(p.N, p.C, p.Ho, p.Wo)
+    return grad_input, grad_weight
+
+
+# ---------------------------------------------------------------- shift
+
+def _shifted(x, p: Plan):
+    """Y (C*kw, N*Hp*Wp + span): the padded input grid and its kw horizontal shifts."""
+    xp = array_module(x)
+    q = p.N * p.Hp * p.Wp
+    span = (p.kh - 1) * p.dh * p.Wp  # extra columns the kernel rows below need
+    width = q + span
+    grid = scratch("conv.grid", (p.C, width + (p.kw - 1) * p.dw), x.dtype, xp)
+    image = grid[:, :q].reshape(p.C, p.N, p.Hp, p.Wp)
+    top, left = p.pt, p.pl
+    bottom, right = top + p.H, left + p.W
+    image[:, :, :top] = 0
+    image[:, :, bottom:] = 0
+    image[:, :, top:bottom, :left] = 0
+    image[:, :, top:bottom, right:] = 0
+    grid[:, q:] = 0
+    image[:, :, top:bottom, left:right] = x.transpose(1, 0, 2, 3)
+    shifted = scratch("conv.shifted", (p.C, p.kw, width), x.dtype, xp)
+    item = grid.itemsize
+    view = xp.lib.stride_tricks.as_strided(grid, (p.C, p.kw, width),
+                                           (grid.strides[0], p.dw * item, item))
+    xp.copyto(shifted, view)
+    return shifted.reshape(p.C * p.kw, width), q
+
+
+def _shift_forward(x, weight, bias, p: Plan):
+    xp = array_module(x)
+    shifted, q = _shifted(x, p)
+    o, row = p.O, p.dh * p.Wp
+    # one GEMM for all kernel rows: rows (i, o) of the stacked weight, columns (c, j) of Y
+    stacked = weight.transpose(2, 0, 1, 3).reshape(p.kh * o, p.C * p.kw)
+    partial = scratch("conv.gemm", (p.kh * o, shifted.shape[1]), x.dtype, xp)
+    xp.matmul(stacked, shifted, out=partial)
+
+    def part(i):  # kernel row i's contribution to grid position q sits at column q + i*row
+        return partial[i * o:(i + 1) * o, i * row:i * row + q]
+
+    def nchw(a):  # (O, N*Hp*Wp) grid -> (N, O, Ho, Wo) view of the real output positions
+        return a.reshape(o, p.N, p.Hp, p.Wp)[:, :, :p.Ho, :p.Wo].transpose(1, 0, 2, 3)
+
+    result = xp.empty((p.N, o, p.Ho, p.Wo), x.dtype)
+    if p.kh == 1:
+        xp.copyto(result, nchw(part(0)))
+    else:
+        total = part(0)
+        if p.kh > 2:
+            total = scratch("conv.total", (o, q), x.dtype, xp)
+            xp.add(part(0), part(1), out=total)
+            for i in range(2, p.kh - 1):
+                total += part(i)
+        xp.add(nchw(total), nchw(part(p.kh - 1)), out=result)
+    if bias is not None:
+        result += bias.reshape(o, 1, 1)
+    return result
+
+
+def _shift_weight_grad(x, grad, p: Plan):
+    """grad_weight[o, c, i, j] = sum_q grad[o, q] * Y[(c, j), q + i*dh*Wp], for all i at once
+    with kh shifted copies of the gradient stacked as GEMM columns."""
+    xp = array_module(grad)
+    shifted, q = _shifted(x, p)
+    o, row, width = p.O, p.dh * p.Wp, shifted.shape[1]
+    stack = scratch("conv.grad", (p.kh, o, width), grad.dtype, xp)
+    for i in range(p.kh):
+        stack[i, :, :i * row] = 0
+        stack[i, :, i * row + q:] = 0
+        grid = stack[i, :, i * row:i * row + q].reshape(o, p.N, p.Hp, p.Wp)
+        grid[:, :, p.Ho:] = 0
+        grid[:, :, :p.Ho, p.Wo:] = 0
+        grid[:, :, :p.Ho, :p.Wo] = grad.transpose(1, 0, 2, 3)
+    product = xp.matmul(shifted, stack.reshape(p.kh * o, width).T)  # (C*kw, kh*O)
+    return product.reshape(p.C, p.kw, p.kh, o).transpose(3, 0, 2, 1).copy()
+
+
+# ---------------------------------------------------------------- columns
+
+def _padded(x, p: Plan, role: str):
+    """The zero-padded input in a scratch buffer, (N, C, Hp, Wp)."""
+    xp = array_module(x)
+    grid = scratch(role, (p.N, p.C, p.Hp, p.Wp), x.dtype, xp)
+    top, left = p.pt, p.pl
+    bottom, right = top + p.H, left + p.W
+    grid[:, :, :top] = 0
+    grid[:, :, bottom:] = 0
+    grid[:, :, top:bottom, :left] = 0
+    grid[:, :, top:bottom, right:] = 0
+    grid[:, :, top:bottom, left:right] = x
+    return grid
+
+
+def _window_view(grid, p: Plan, i=None, j=None):
+    """Strided view of the padded (N, C, Hp, Wp) grid: (C, kh, kw, N, Ho, Wo), or
+    (C, N, Ho, Wo) for the kernel offset (i, j)."""
+    xp = array_module(grid)
+    sn, sc, srow, scol = grid.strides
+    inner = (sn, p.sh * srow, p.sw * scol)  # n, h, w
+    if i is None:
+        shape = (p.C, p.kh, p.kw, p.N, p.Ho, p.Wo)
+        return xp.lib.stride_tricks.as_strided(
+            grid, shape, (sc, p.dh * srow, p.dw * scol) + inner)
+    base = grid[:, :, i * p.dh:, j * p.dw:]
+    return xp.lib.stride_tricks.as_strided(base, (p.C, p.N, p.Ho, p.Wo), (sc,) + inner)
+
+
+def _columns(x, p: Plan):
+    """im2col into scratch: (C*kh*kw, N*Ho*Wo), rows ordered (c, i, j) as the weight."""
+    xp = array_module(x)
+    grid = _padded(x, p, "conv.input")
+    cols = scratch("conv.columns", (p.C, p.kh, p.kw, p.N, p.Ho, p.Wo), x.dtype, xp)
+    xp.copyto(cols, _window_view(grid, p))
+    return cols.reshape(p.C * p.kh * p.kw, p.N * p.Ho * p.Wo)
+
+
+def _grouped(matrix, groups: int):
+    """(R, S) -> (groups, R/groups, S) view for a GEMM batched over groups."""
+    return matrix.reshape(groups, matrix.shape[0] // groups, matrix.shape[1])
+
+
+def _columns_forward(x, weight, bias, p: Plan):
+    xp, g = array_module(x), p.groups
+    cols = _columns(x, p)
+    out = scratch("conv.gemm", (g, p.O // g, cols.shape[1]), x.dtype, xp)
+    xp.matmul(weight.reshape(g, p.O // g, -1), _grouped(cols, g), out=out)
+    # (O, N, Ho, Wo) -> (N, O, Ho, Wo), the transpose fused with the bias add
+    view = out.reshape(p.O, p.N, p.Ho, p.Wo).transpose(1, 0, 2, 3)
+    result = xp.empty((p.N, p.O, p.Ho, p.Wo), x.dtype)
+    if bias is None:
+        xp.copyto(result, view)
+    else:
+        xp.add(view, bias.reshape(p.O, 1, 1), out=result)
+    return result
+
+
+def _columns_backward(x, weight, grad, p: Plan, need_input, need_weight):
+    xp, g = array_module(grad), p.groups
+    grad_input = grad_weight = None
+    # grad_out as (O, N, Ho, Wo), the layout of the columns
+    go = scratch("conv.grad", (p.O, p.N, p.Ho, p.Wo), grad.dtype, xp)
+    go[...] = grad.transpose(1, 0, 2, 3)
+    go = _grouped(go.reshape(p.O, -1), g)
+    if need_weight:  # (K/g, NL) @ (NL, O/g) per group, the faster orientation for BLAS
+        cols = _grouped(_columns(x, p), g)
+        grad_weight = xp.matmul(cols, go.transpose(0, 2, 1)).transpose(0, 2, 1)
+    if need_input:
+        k = p.C * p.kh * p.kw
+        gcols = scratch("conv.columns", (g, k // g, go.shape[2]), grad.dtype, xp)
+        xp.matmul(weight.reshape(g, p.O // g, -1).transpose(0, 2, 1), go, out=gcols)
+        gcols = gcols.reshape(p.C, p.kh, p.kw, p.N, p.Ho, p.Wo)
+        grid = scratch("conv.input", (p.N, p.C, p.Hp, p.Wp), grad.dtype, xp)
+        grid[...] = 0
+        for i in range(p.kh):  # col2im: kh*kw vectorised adds of whole column blocks
+            for j in range(p.kw):
+                view = _window_view(grid, p, i, j)
+                view += gcols[:, i, j]
+        grad_input = xp.ascontiguousarray(grid[:, :, p.pt:p.pt + p.H, p.pl:p.pl + p.W])
+    return grad_input, grad_weight
