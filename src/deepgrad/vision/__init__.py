@@ -3,6 +3,6 @@
 Import it explicitly, as torchvision: ``from deepgrad.vision import datasets, transforms``.
 """
 
-from . import datasets, transforms
+from . import datasets, models, transforms
 
 __all__ = ["datasets", "transforms"]
