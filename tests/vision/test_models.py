@@ -269,6 +269,17 @@ class TwinResNet(tnn.Module):
 # ---------------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True, scope="module")
+def torch_single_thread():
+    """Twins on one thread: torch's OpenMP threads and NumPy's BLAS threads otherwise spin
+    against each other (seconds per small GoogLeNet pass on 2 cores instead of 0.1 s)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+
 def randomize(twin, seed=0):
     """Weights that keep activations O(1) and batch-norm statistics that are not the
     identity, so equal outputs mean something (torchvision's own inits are tiny or trivial)."""
