@@ -59,6 +59,29 @@ def _check(name, outputs):
                                    err_msg=name + " grad")
 
 
+def _measure(lib, fn, arrays, input_grad, repeats):
+    """(forward seconds, forward+backward seconds, output, gradients) for one library."""
+    x = lib.tensor(arrays[0], requires_grad=input_grad)
+    params = [lib.tensor(a, requires_grad=True) for a in arrays[1:]]
+    with lib.no_grad():
+        out_shape = tuple(fn(lib, x, *params).shape)
+    grad = lib.tensor(np.random.default_rng(1).standard_normal(out_shape).astype(np.float32))
+
+    def forward():
+        with lib.no_grad():
+            fn(lib, x, *params)
+
+    def step():
+        for t in [x] + params:
+            t.grad = None
+        fn(lib, x, *params).backward(grad)
+
+    step()
+    leaves = ([x] if input_grad else []) + params
+    result = (fn(lib, x, *params).detach().numpy(), [t.grad.numpy() for t in leaves])
+    return median_time(forward, repeats), median_time(step, repeats), result
+
+
 def run(repeats: int) -> list:
     rng = np.random.default_rng(0)
     rows = []
@@ -67,28 +90,8 @@ def run(repeats: int) -> list:
         arrays += [(rng.standard_normal(s) * 0.1).astype(np.float32) for s in param_shapes]
         times, outputs = {}, {}
         for lib_name, lib in libraries():
-            x = lib.tensor(arrays[0], requires_grad=input_grad)
-            params = [lib.tensor(a, requires_grad=True) for a in arrays[1:]]
-            with lib.no_grad():
-                out_shape = tuple(fn(lib, x, *params).shape)
-            grad = lib.tensor(np.random.default_rng(1).standard_normal(out_shape)
-                              .astype(np.float32))
-
-            def forward():
-                with lib.no_grad():
-                    fn(lib, x, *params)
-
-            def step():
-                for t in [x] + params:
-                    t.grad = None
-                fn(lib, x, *params).backward(grad)
-
-            step()
-            leaves = ([x] if input_grad else []) + params
-            outputs[lib_name] = (fn(lib, x, *params).detach().numpy(),
-                                 [t.grad.numpy() for t in leaves])
-            times[lib_name] = median_time(forward, repeats)
-            times[lib_name + " f+b"] = median_time(step, repeats)
+            forward, step, outputs[lib_name] = _measure(lib, fn, arrays, input_grad, repeats)
+            times[lib_name], times[lib_name + " f+b"] = forward, step
         _check(name, outputs)
         rows.append(_row(name, times))
         print(name, "done", flush=True)

@@ -1,4 +1,4 @@
-"""Pooling: max/avg pooling (1-d and 2-d) and their adaptive forms.
+"""Pooling: max/avg pooling (1-d and 2-d); the adaptive forms live in adaptive_pooling.py.
 
 Every kernel loops over the kh*kw offsets of the window, never over pixels: the window
 element (i, j) of every output position at once is one strided slice of the (padded)
@@ -95,13 +95,15 @@ class MaxPool(Function):
             for code, value in enumerate(views):  # torch: the last NaN of a window wins
                 xp.copyto(codes, code, where=xp.isnan(value))
         ctx.pool, ctx.codes = pool, codes
+        ctx.save_for_backward(x)
         if not return_indices:
             return result
         return result, _flat_indices(codes, pool, xp)
 
     @staticmethod
     def backward(ctx, grad_out, grad_indices=None):
-        return MaxPoolScatter.apply(grad_out, ctx.codes, ctx.pool), None, None
+        (x,) = ctx.saved_tensors
+        return MaxPoolScatter.apply(grad_out, x, ctx.codes, ctx.pool), None, None
 
     def name(self) -> str:
         return "MaxPool2DWithIndicesBackward0"
@@ -130,13 +132,22 @@ def _flat_indices(codes, pool, xp):
     return (rows * pool.shape[3] + cols).astype(xp.int64)
 
 
+def _zero_derivative(ctx, x):
+    """The derivative of a pooling gradient with respect to the pooled input: zero (the
+    windows' argmax is piecewise constant), as torch's zeros_like(self)."""
+    (x,) = ctx.saved_tensors
+    return Tensor._make(array_module(x._data).zeros(x._data.shape, x._data.dtype))
+
+
 class MaxPoolScatter(Function):
-    """Gradient of max pooling: each output gradient goes to its window's maximum."""
+    """Gradient of max pooling: each output gradient goes to its window's maximum. The
+    pooled input ``x`` is an input with zero derivative, so the gradient stays in the
+    graph like torch's (its own gradient is a gather at the same positions)."""
 
     raw = True
 
     @staticmethod
-    def forward(ctx, grad, codes, pool):
+    def forward(ctx, grad, x, codes, pool):
         xp = array_module(grad)
         hb, wb = pool.buffer
         shape = pool.shape[:2] + (hb, wb)
@@ -144,9 +155,10 @@ class MaxPoolScatter(Function):
         tiled = (hb, wb) == pool.shape[2:] and all(
             k == s and (d == 1 or k == 1) and o * s == n for k, s, d, o, n in zip(
                 pool.kernel, pool.stride, pool.dilation, pool.out, pool.shape[2:], strict=True))
-        target = xp.empty(shape, grad.dtype) if tiled else xp.zeros(shape, grad.dtype)
         # grad * mask is exact for finite gradients (inf * 0 would leave NaN elsewhere)
         finite = grad.dtype.kind != "f" or bool(xp.isfinite(grad).all())
+        target = xp.empty(shape, grad.dtype) if tiled and finite else xp.zeros(shape,
+                                                                               grad.dtype)
         for code, (i, j) in enumerate(pool.offsets()):
             view = pool.window(target, i, j)
             mask = codes == code
@@ -157,11 +169,15 @@ class MaxPoolScatter(Function):
             else:  # disjoint windows: each input position gets at most one gradient
                 xp.multiply(grad, mask, out=view)
         ctx.codes, ctx.pool = codes, pool
+        ctx.save_for_backward(x)
         return xp.ascontiguousarray(pool.crop(target)) if (hb, wb) != pool.shape[2:] else target
 
     @staticmethod
     def backward(ctx, grad_out):
-        return MaxPoolGather.apply(grad_out, ctx.codes, ctx.pool), None, None
+        need_grad, need_x = ctx.needs_input_grad[:2]
+        (x,) = ctx.saved_tensors
+        return (MaxPoolGather.apply(grad_out, x, ctx.codes, ctx.pool) if need_grad else None,
+                _zero_derivative(ctx, x) if need_x else None, None, None)
 
 
 class MaxPoolGather(Function):
@@ -170,18 +186,22 @@ class MaxPoolGather(Function):
     raw = True
 
     @staticmethod
-    def forward(ctx, x, codes, pool):
-        xp = array_module(x)
-        base = pool.padded(x, 0, "pool.input")
-        result = xp.zeros(codes.shape, x.dtype)
+    def forward(ctx, values, x, codes, pool):
+        xp = array_module(values)
+        base = pool.padded(values, 0, "pool.input")
+        result = xp.zeros(codes.shape, values.dtype)
         for code, (i, j) in enumerate(pool.offsets()):
             xp.copyto(result, pool.window(base, i, j), where=codes == code)
         ctx.codes, ctx.pool = codes, pool
+        ctx.save_for_backward(x)
         return result
 
     @staticmethod
     def backward(ctx, grad_out):
-        return MaxPoolScatter.apply(grad_out, ctx.codes, ctx.pool), None, None
+        need_values, need_x = ctx.needs_input_grad[:2]
+        (x,) = ctx.saved_tensors
+        return (MaxPoolScatter.apply(grad_out, x, ctx.codes, ctx.pool) if need_values else None,
+                _zero_derivative(ctx, x) if need_x else None, None, None)
 
 
 # ---------------------------------------------------------------- average pooling
@@ -200,6 +220,7 @@ class AvgPool(Function):
             if i or j:
                 result += pool.window(base, i, j)
         ctx.pool, ctx.divisor = pool, divisor
+        ctx.save_for_backward(x)
         if x.dtype.kind != "f":  # integer average pooling truncates, as torch
             return xp.trunc(result / divisor).astype(x.dtype)
         result /= divisor
@@ -207,7 +228,8 @@ class AvgPool(Function):
 
     @staticmethod
     def backward(ctx, grad_out):
-        return AvgPoolSpread.apply(grad_out, ctx.pool, ctx.divisor), None, None
+        (x,) = ctx.saved_tensors
+        return AvgPoolSpread.apply(grad_out, x, ctx.pool, ctx.divisor), None, None
 
     def name(self) -> str:
         return "AvgPool2DBackward0"
@@ -219,7 +241,7 @@ class AvgPoolSpread(Function):
     raw = True
 
     @staticmethod
-    def forward(ctx, grad, pool, divisor):
+    def forward(ctx, grad, x, pool, divisor):
         xp = array_module(grad)
         share = grad / divisor
         hb, wb = pool.buffer
@@ -231,11 +253,15 @@ class AvgPoolSpread(Function):
             else:
                 view[...] = share
         ctx.pool, ctx.divisor = pool, divisor
+        ctx.save_for_backward(x)
         return xp.ascontiguousarray(pool.crop(target))
 
     @staticmethod
     def backward(ctx, grad_out):
-        return AvgPool.apply(grad_out, ctx.pool, ctx.divisor), None, None
+        need_grad, need_x = ctx.needs_input_grad[:2]
+        (x,) = ctx.saved_tensors
+        return (AvgPool.apply(grad_out, ctx.pool, ctx.divisor) if need_grad else None,
+                _zero_derivative(ctx, x) if need_x else None, None, None)
 
 
 def _divisor(pool, ceil_mode, count_include_pad, divisor_override, xp):
@@ -413,125 +439,6 @@ def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0, ceil_mode: bo
     return avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad).squeeze(-2)
 
 
-
-# ---------------------------------------------------------------- adaptive pooling
-
-def _output_size(op, x, output_size) -> tuple:
-    size = _pair(output_size, "output_size", op) if not isinstance(output_size, (tuple, list)) \
-        else tuple(output_size)
-    if len(size) != 2:
-        raise RuntimeError(f"{op}: output_size must be 2; got output_size={size}")
-    size = tuple(n if o is None else int(o) for n, o in zip(x.shape[-2:], size, strict=True))
-    if min(size) < 0 or x.dim() not in (3, 4) or 0 in tuple(x.shape[-3:]):
-        raise RuntimeError(f"{op}: expected a non-empty 3D or 4D input and a non-negative "
-                           f"output_size; got input with shape {tuple(x.shape)} and "
-                           f"output_size={size}")
-    return size
-
-
-def _windows(n: int, o: int, xp):
-    """torch's adaptive windows: [floor(i*n/o), ceil((i+1)*n/o)) for output i."""
-    i = xp.arange(o)
-    start = (i * n) // o
-    return start, -((-(i + 1) * n) // o) - start
-
-
-def _window_sum(x: Tensor, dim: int, n: int, o: int) -> Tensor:
-    """Sum of each adaptive window along ``dim``: one gather per window offset (windows
-    have at most ceil(n/o) + 1 elements), positions past a window's end masked out."""
-    xp = array_module(x._data)
-    start, length = _windows(n, o, xp)
-    shape = [1] * x.dim()
-    shape[dim] = o
-    total = None
-    for t in range(int(length.max())):
-        part = x.index_select(dim, Tensor._make(xp.minimum(start + t, n - 1)))
-        if (length <= t).any():
-            keep = Tensor._make((length > t).reshape(shape))
-            part = part.where(keep, Tensor._make(xp.zeros((), x._data.dtype)))
-        total = part if total is None else total + part
-    return total
-
-
-def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
-    """Average pooling to a fixed output size; window i spans [floor(i*H/Ho),
-    ceil((i+1)*H/Ho)) as torch.
-
-    Args:
-        input: (N, C, H, W) or unbatched (C, H, W).
-        output_size: int or (Ho, Wo); a None entry keeps that input size.
-
-    Example:
-        >>> adaptive_avg_pool2d(deepgrad.ones(2, 3, 7, 7), 1).shape
-        deepgrad.Size([2, 3, 1, 1])
-    """
-    ho, wo = _output_size("adaptive_avg_pool2d", input, output_size)
-    h, w = input.shape[-2:]
-    if ho and wo and h % ho == 0 and w % wo == 0:
-        return avg_pool2d(input, (h // ho, w // wo))
-    xp = array_module(input._data)
-    rows = _window_sum(input, input.dim() - 2, h, ho)
-    total = _window_sum(rows, input.dim() - 1, w, wo)
-    count = _windows(h, ho, xp)[1][:, None] * _windows(w, wo, xp)[1][None, :]
-    return total / Tensor._make(count.astype(input._data.dtype))
-
-
-def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):  # noqa: A002
-    """Max pooling to a fixed output size (windows as ``adaptive_avg_pool2d``).
-
-    Args:
-        input: (N, C, H, W) or unbatched (C, H, W).
-        output_size: int or (Ho, Wo); a None entry keeps that input size.
-        return_indices: also return the flat index h*W + w of each maximum (int64).
-
-    Example:
-        >>> adaptive_max_pool2d(deepgrad.arange(16.).reshape(1, 1, 4, 4), 1)
-        tensor([[[[15.]]]])
-    """
-    ho, wo = _output_size("adaptive_max_pool2d", input, output_size)
-    h, w = input.shape[-2:]
-    if ho and wo and h % ho == 0 and w % wo == 0:
-        return max_pool2d(input, (h // ho, w // wo), return_indices=return_indices)
-    xp = array_module(input._data)
-    x = input._data
-    (top, height), (left, width) = _windows(h, ho, xp), _windows(w, wo, xp)
-    best = xp.full(x.shape[:-2] + (ho, wo), _lowest(x.dtype, xp), x.dtype)
-    index = xp.zeros(best.shape, xp.int64)
-    for t in range(int(height.max())):  # window offsets, row-major: the first max wins
-        rows = xp.minimum(top + t, h - 1)
-        for u in range(int(width.max())):
-            cols = xp.minimum(left + u, w - 1)
-            value = xp.take(xp.take(x, rows, -2), cols, -1)
-            better = (value > best) | (xp.isnan(value) if x.dtype.kind == "f" else False)
-            better &= (height > t)[:, None] & (width > u)[None, :]
-            xp.copyto(best, value, where=better)
-            xp.copyto(index, rows[:, None] * w + cols[None, :], where=better)
-    flat = input.reshape(*input.shape[:-2], h * w)
-    values = flat.gather(-1, Tensor._make(index.reshape(*index.shape[:-2], -1)))
-    values = values.reshape(*index.shape)
-    return (values, Tensor._make(index)) if return_indices else values
-
-
-def adaptive_avg_pool1d(input: Tensor, output_size) -> Tensor:  # noqa: A002
-    """Adaptive average pooling over an (N, C, L) input to length ``output_size``.
-
-    Example:
-        >>> adaptive_avg_pool1d(deepgrad.tensor([[[1., 2., 3., 4.]]]), 2)
-        tensor([[[1.5000, 3.5000]]])
-    """
-    size = _pair(output_size, "output_size", "adaptive_avg_pool1d", 1)[0]
-    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, size)).squeeze(-2)
-
-
-def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):  # noqa: A002
-    """Adaptive max pooling over an (N, C, L) input to length ``output_size``.
-
-    Example:
-        >>> adaptive_max_pool1d(deepgrad.tensor([[[1., 2., 3., 4.]]]), 2)
-        tensor([[[2., 4.]]])
-    """
-    size = _pair(output_size, "output_size", "adaptive_max_pool1d", 1)[0]
-    result = adaptive_max_pool2d(input.unsqueeze(-2), (1, size), return_indices)
-    if return_indices:
-        return result[0].squeeze(-2), result[1].squeeze(-2)
-    return result.squeeze(-2)
+from .adaptive_pooling import (  # noqa: E402,F401,I001 - adaptive pools reuse the kernels above
+    adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d,
+)
