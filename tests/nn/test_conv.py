@@ -250,3 +250,24 @@ def test_lazy_conv2d_infers_in_channels_and_becomes_conv2d():
     assert type(layer) is deepgrad.nn.Conv2d and out.shape == (2, 6, 8, 8)
     assert layer.weight.shape == (6, 3, 5, 5) and layer.in_channels == 3
     assert repr(layer) == repr(torch.nn.Conv2d(3, 6, 5, padding=2))
+
+
+def test_results_never_alias_scratch_buffers_or_inputs():
+    """Kernels reuse scratch buffers across calls: a gradient waiting in the engine (a
+    branching graph) must stay intact while another convolution's backward runs, and
+    unfold must copy even a 1x1 window."""
+    rng = np.random.default_rng(0)
+    x, w1, w2 = (rng.standard_normal(s) for s in ((2, 3, 6, 6), (4, 3, 3, 3), (4, 3, 3, 3)))
+    grads = []
+    for lib in (torch, deepgrad):
+        leaf = lib.tensor(x, requires_grad=True)
+        shared = leaf * 2  # both convolutions send their input gradient here
+        out = lib.nn.functional.conv2d(shared, lib.tensor(w1)) * 3 + \
+            lib.nn.functional.conv2d(shared, lib.tensor(w2))
+        out.sum().backward()
+        grads.append(leaf.grad)
+    assert_close(grads[1], grads[0], 1e-10, 1e-10, "branching gradient")
+    source = deepgrad.ones(1, 1, 2, 2)
+    blocks = deepgrad.nn.functional.unfold(source, 1)
+    blocks.mul_(5)
+    assert float(source.sum()) == 4.0

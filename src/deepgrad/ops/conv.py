@@ -220,7 +220,9 @@ class Unfold(Function):
         else:
             padded = xp.ascontiguousarray(x)
         ctx.params = (kernel, dilation, padding, stride, out_hw, x.shape[2:])
-        blocks = xp.ascontiguousarray(_blocks_view(padded, kernel, dilation, stride, out_hw))
+        view = _blocks_view(padded, kernel, dilation, stride, out_hw)
+        blocks = xp.empty(view.shape, x.dtype)  # a copy even when the view is x itself
+        xp.copyto(blocks, view)
         return blocks.reshape(x.shape[0], -1, out_hw[0] * out_hw[1])
 
     @staticmethod

@@ -315,5 +315,6 @@ def _columns_backward(x, weight, grad, p: Plan, need_input, need_weight):
             for j in range(p.kw):
                 view = _window_view(grid, p, i, j)
                 view += gcols[:, i, j]
-        grad_input = xp.ascontiguousarray(grid[:, :, p.pt:p.pt + p.H, p.pl:p.pl + p.W])
+        grad_input = xp.empty((p.N, p.C, p.H, p.W), grad.dtype)  # never the scratch itself
+        xp.copyto(grad_input, grid[:, :, p.pt:p.pt + p.H, p.pl:p.pl + p.W])
     return grad_input, grad_weight
