@@ -38,6 +38,7 @@ from ..ops.activation import (  # noqa: F401 - re-exported
     threshold,
 )
 from ..ops.comparison import where
+from ..ops.conv import conv1d, conv2d, fold, unfold  # noqa: F401
 from ..ops.dense import bilinear, linear  # noqa: F401
 from ..ops.dropout import (  # noqa: F401
     alpha_dropout,
@@ -46,8 +47,15 @@ from ..ops.dropout import (  # noqa: F401
     dropout2d,
     dropout3d,
 )
+from ..ops.interpolate import interpolate  # noqa: F401
 from ..ops.loss import cross_entropy, multi_margin_loss, nll_loss  # noqa: F401
 from ..ops.norm import vector_norm
+from ..ops.normalization import (  # noqa: F401
+    batch_norm,
+    group_norm,
+    layer_norm,
+    local_response_norm,
+)
 from ..ops.padding import pad  # noqa: F401
 from ..ops.piecewise import relu
 from ..ops.pointwise_loss import (  # noqa: F401
@@ -62,6 +70,15 @@ from ..ops.pointwise_loss import (  # noqa: F401
     mse_loss,
     smooth_l1_loss,
     soft_margin_loss,
+)
+from ..ops.pooling import (  # noqa: F401
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
 )
 from ..ops.softmax import log_softmax, softmax  # noqa: F401
 from ..ops.transcendental import sigmoid
@@ -195,37 +212,6 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
     return rows
 
 
-# NN-B's kernels (conv, pooling, normalization, interpolation): imported when present.
-try:
-    from ..ops.conv import conv1d, conv2d, fold, unfold  # noqa: F401
-except ImportError:
-    pass
-try:
-    from ..ops.pooling import (  # noqa: F401
-        adaptive_avg_pool1d,
-        adaptive_avg_pool2d,
-        adaptive_max_pool2d,
-        avg_pool1d,
-        avg_pool2d,
-        max_pool1d,
-        max_pool2d,
-    )
-except ImportError:
-    pass
-try:
-    from ..ops.normalization import (  # noqa: F401
-        batch_norm,
-        group_norm,
-        layer_norm,
-        local_response_norm,
-    )
-except ImportError:
-    pass
-try:
-    from ..ops.interpolate import interpolate  # noqa: F401
-except ImportError:
-    pass
-
 __all__ = [
     "linear", "bilinear", "relu", "relu_", "relu6", "elu", "elu_", "selu", "celu",
     "leaky_relu", "leaky_relu_", "gelu", "silu", "mish", "sigmoid", "tanh", "hardtanh",
@@ -236,7 +222,8 @@ __all__ = [
     "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
     "margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "cosine_embedding_loss",
     "one_hot", "pad", "normalize", "cosine_similarity", "pairwise_distance", "embedding",
-] + [name for name in ("conv1d", "conv2d", "unfold", "fold", "max_pool1d", "max_pool2d",
-                       "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-                       "adaptive_max_pool2d", "batch_norm", "layer_norm", "group_norm",
-                       "local_response_norm", "interpolate") if name in globals()]
+    # NN-B's kernels, from ops/conv.py, ops/pooling.py, ops/normalization.py, ops/interpolate.py
+    "conv1d", "conv2d", "unfold", "fold", "max_pool1d", "max_pool2d", "avg_pool1d",
+    "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
+    "batch_norm", "layer_norm", "group_norm", "local_response_norm", "interpolate",
+]

@@ -3,8 +3,8 @@
 One fused ``Function`` because it is the hot path of every MLP step: the forward is a single
 GEMM whose fresh result takes the bias in place (no temporary for ``x @ W.T`` plus another
 for ``+ b``); an N-d input is folded to 2-d for the GEMM and unfolded after. The backward
-is written with deepgrad ops (MatMul, Permute, Sum) so it can be differentiated again, and
-computes only the gradients ``needs_input_grad`` asks for.
+is written with deepgrad ops (MatMul with its transpose flag, Reshape, Sum) so it can be
+differentiated again, and computes only the gradients ``needs_input_grad`` asks for.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from ..autograd.function import Function
 from ..backend import array_module
 from .linalg import MatMul
 from .reduction import Sum
-from .shape import Permute, Reshape
+from .shape import Reshape
 
 __all__: list = []  # torch has no top-level linear; nn.functional exports it
 
@@ -50,7 +50,7 @@ class Linear(Function):
                 grad_x = Reshape.apply(grad_x, shape)
         if need_weight:
             x2 = x if len(shape) == 2 else Reshape.apply(x, (_rows(shape), shape[-1]))
-            grad_weight = MatMul.apply(Permute.apply(grad_out, (1, 0)), x2)  # (out, M) @ (M, in)
+            grad_weight = MatMul.apply(grad_out, x2, True, False)  # (out, M) @ (M, in)
         if need_bias:
             grad_bias = Sum.apply(grad_out, (0,), False, None)
         return grad_x, grad_weight, grad_bias

@@ -1,4 +1,5 @@
-"""The layer classes of ``deepgrad.nn``."""
+"""The layer classes of ``deepgrad.nn`` (conv, pooling, batchnorm, normalization and upsampling
+are NN-B's files)."""
 
 from .activation import (  # noqa: F401
     CELU,
@@ -28,7 +29,10 @@ from .activation import (  # noqa: F401
     Tanhshrink,
     Threshold,
 )
+
+from .batchnorm import BatchNorm1d, BatchNorm2d, LazyBatchNorm1d, LazyBatchNorm2d  # noqa: F401
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential  # noqa: F401
+from .conv import Conv1d, Conv2d, LazyConv1d, LazyConv2d  # noqa: F401
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d  # noqa: F401
 from .flatten import Flatten, Unflatten  # noqa: F401
 from .lazy import LazyModuleMixin  # noqa: F401
@@ -50,33 +54,15 @@ from .loss import (  # noqa: F401
     SoftMarginLoss,
 )
 from .module import Module  # noqa: F401
-
-# NN-B's layers (conv, pooling, normalization, upsampling): imported when present.
-try:
-    from .conv import Conv1d, Conv2d, LazyConv2d  # noqa: F401
-except ImportError:
-    pass
-try:
-    from .pooling import (  # noqa: F401
-        AdaptiveAvgPool1d,
-        AdaptiveAvgPool2d,
-        AdaptiveMaxPool2d,
-        AvgPool1d,
-        AvgPool2d,
-        MaxPool1d,
-        MaxPool2d,
-    )
-except ImportError:
-    pass
-try:
-    from .batchnorm import BatchNorm1d, BatchNorm2d, LazyBatchNorm2d  # noqa: F401
-except ImportError:
-    pass
-try:
-    from .normalization import GroupNorm, LayerNorm, LocalResponseNorm  # noqa: F401
-except ImportError:
-    pass
-try:
-    from .upsampling import Upsample  # noqa: F401
-except ImportError:
-    pass
+from .normalization import GroupNorm, LayerNorm, LocalResponseNorm  # noqa: F401
+from .pooling import (  # noqa: F401
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
+from .upsampling import Upsample  # noqa: F401

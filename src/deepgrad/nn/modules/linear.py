@@ -76,8 +76,15 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        params = self._parameters  # direct dict access: this runs once per layer per step
-        return linear(input, params["weight"], params["bias"])
+        # Read the dict directly: attribute access goes through Module.__getattr__ (about a
+        # microsecond per name, per layer, per step). A weight that is not a registered
+        # parameter (replaced by a property or plain attribute) takes the attribute path.
+        params = self._parameters
+        try:
+            weight, bias = params["weight"], params["bias"]
+        except KeyError:
+            weight, bias = self.weight, self.bias
+        return linear(input, weight, bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

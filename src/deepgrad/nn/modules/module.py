@@ -16,8 +16,9 @@ from ... import backend
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ..parameter import Buffer, Parameter
-from . import hooks as _hooks
 from .hooks import HooksMixin
+from .hooks import global_forward_hooks as _global_hooks
+from .hooks import global_forward_pre_hooks as _global_pre_hooks
 from .state_dict import StateDictMixin, _IncompatibleKeys  # noqa: F401 - torch's location
 
 __all__ = ["Module"]
@@ -94,8 +95,7 @@ class Module(HooksMixin, StateDictMixin):
     # ------------------------------------------------------------ calling
     def __call__(self, *args, **kwargs):
         if (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks
-                or self._backward_pre_hooks or _hooks.global_forward_pre_hooks
-                or _hooks.global_forward_hooks):
+                or self._backward_pre_hooks or _global_pre_hooks or _global_hooks):
             return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
