@@ -29,7 +29,6 @@ from .activation import (  # noqa: F401
     Tanhshrink,
     Threshold,
 )
-
 from .batchnorm import BatchNorm1d, BatchNorm2d, LazyBatchNorm1d, LazyBatchNorm2d  # noqa: F401
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential  # noqa: F401
 from .conv import Conv1d, Conv2d, LazyConv1d, LazyConv2d  # noqa: F401
