@@ -393,3 +393,37 @@ def test_state_dict_hooks_and_extra_state():
     m.register_load_state_dict_post_hook(lambda module, keys: seen.append(keys))
     m.load_state_dict(state)
     assert seen and seen[0].missing_keys == []
+
+
+def test_torch_checkpoint_loads_into_deepgrad_model(tmp_path):
+    t_model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    d_model = deepgrad.nn.Sequential(deepgrad.nn.Linear(3, 4), deepgrad.nn.ReLU(),
+                                     deepgrad.nn.Linear(4, 2))
+    path = tmp_path / "model.pth"
+    torch.save(t_model.state_dict(), path)
+    assert repr(d_model.load_state_dict(deepgrad.load(path))) == "<All keys matched successfully>"
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    assert_close(d_model(deepgrad.tensor(x)), t_model(torch.tensor(x)), 1e-6, 1e-7, "loaded")
+    ours = tmp_path / "model.dg"
+    deepgrad.save({"state": d_model.state_dict(), "weight": d_model[0].weight}, ours)
+    restored = deepgrad.load(ours)
+    assert list(restored["state"]) == list(d_model.state_dict())
+    assert isinstance(restored["weight"], deepgrad.nn.Parameter)
+    assert restored["weight"].requires_grad
+
+
+def test_parameter_and_buffer_classes():
+    p = deepgrad.nn.Parameter(deepgrad.ones(2))
+    assert repr(p) == repr(torch.nn.Parameter(torch.ones(2))).replace("torch", "deepgrad")
+    assert type(p * 2) is deepgrad.Tensor and type(p.detach()) is deepgrad.Tensor
+    assert deepgrad.nn.Parameter().shape == (0,)
+    frozen = deepgrad.nn.Parameter(deepgrad.ones(2), requires_grad=False)
+    assert not frozen.requires_grad
+    with pytest.raises(RuntimeError, match="floating point"):
+        deepgrad.nn.Parameter(deepgrad.tensor([1, 2]))
+    m = deepgrad.nn.Module()
+    m.total = deepgrad.nn.Buffer(deepgrad.zeros(2))
+    m.scratch = deepgrad.nn.Buffer(deepgrad.zeros(2), persistent=False)
+    assert [n for n, _ in m.named_buffers()] == ["total", "scratch"]
+    assert list(m.state_dict()) == ["total"]
+    assert isinstance(m.total, deepgrad.nn.Buffer) and not isinstance(p, deepgrad.nn.Buffer)
