@@ -38,7 +38,8 @@ def test_uniform_and_normal():
 def test_trunc_normal_matches_torch_statistics():
     deepgrad.manual_seed(0)
     torch.manual_seed(0)
-    for mean, std, a, b in ((0.0, 1.0, -2.0, 2.0), (0.5, 0.02, 0.47, 0.6), (0.0, 1.0, -0.5, 3)):
+    for mean, std, a, b in ((0.0, 1.0, -2.0, 2.0), (0.5, 0.02, 0.47, 0.6), (0.0, 1.0, -0.5, 3),
+                            (0.0, 1.0, 2.0, 3.0), (0.0, 1.0, 5.0, 6.0), (0.0, 1.0, -7.0, -6.5)):
         d = init.trunc_normal_(fresh(), mean, std, a, b)
         t = torch.nn.init.trunc_normal_(torch.empty(SHAPE), mean, std, a, b)
         low, high, d_mean, d_std = stats(d)

@@ -95,8 +95,9 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
                   b: float = 2.0, generator=None) -> Tensor:
-    """Fill with N(mean, std**2) truncated to [a, b] (redrawing the values that fall outside,
-    which samples exactly the truncated distribution).
+    """Fill with N(mean, std**2) truncated to [a, b]. Values outside are redrawn (exact
+    samples of the truncated distribution); when [a, b] holds little of the mass, samples
+    come from the inverse normal CDF instead, so far tails do not loop.
 
     Example:
         >>> deepgrad.nn.init.trunc_normal_(deepgrad.empty(3, 5), std=0.02, a=-0.04, b=0.04)
@@ -105,16 +106,52 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
                       "distribution of values may be incorrect.", stacklevel=2)
     rng = backend.rng(generator)
-    dtype = np.float64 if tensor._data.dtype == np.float64 else np.float32
     count = tensor.numel()
-    samples = np.empty(count, dtype)
-    filled = 0
-    while filled < count:
-        draw = rng.standard_normal(max(2 * (count - filled), 16), dtype) * std + mean
-        draw = draw[(draw >= a) & (draw <= b)][:count - filled]
-        samples[filled:filled + draw.size] = draw
-        filled += draw.size
-    return _copy_in(tensor, samples.reshape(tensor.shape))
+    low, high = (a - mean) / std, (b - mean) / std  # in standard units
+    mass = _normal_cdf(high) - _normal_cdf(low)
+    if mass < 0.25:
+        flip = low > 0  # work in the lower tail, where the CDF has its precision
+        if flip:
+            low, high = -high, -low
+        u = rng.uniform(_normal_cdf(low), _normal_cdf(high), count)
+        standard = _normal_quantile(np.clip(u, 1e-300, 1.0))
+        samples = np.clip((-standard if flip else standard) * std + mean, a, b)
+    else:
+        samples = np.empty(count)
+        filled = 0
+        while filled < count:
+            draw = rng.standard_normal(int((count - filled) / mass * 1.1) + 16) * std + mean
+            draw = draw[(draw >= a) & (draw <= b)][:count - filled]
+            samples[filled:filled + draw.size] = draw
+            filled += draw.size
+    return _copy_in(tensor, samples.reshape(tensor.shape).astype(tensor._data.dtype))
+
+
+def _normal_cdf(z: float) -> float:
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))  # erfc keeps the lower tail's precision
+
+
+# Acklam's rational approximation of the standard normal quantile (relative error < 1.2e-9).
+_A = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+      1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
+_B = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+      6.680131188771972e+01, -1.328068155288572e+01, 1.0)
+_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+      -2.549671010120298e+00, 4.374664141464968e+00, 2.938163982698783e+00)
+_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+      3.754408661907416e+00, 1.0)
+
+
+def _normal_quantile(p):
+    """Inverse of the standard normal CDF for an array of probabilities in (0, 1)."""
+    p = np.asarray(p, dtype=np.float64)
+    tail = np.minimum(p, 1 - p)
+    q = np.sqrt(-2 * np.log(np.maximum(tail, 1e-300)))
+    tails = np.polyval(_C, q) / np.polyval(_D, q)
+    tails = np.where(p < 0.5, tails, -tails)
+    r = (p - 0.5) ** 2
+    central = (p - 0.5) * np.polyval(_A, r) / np.polyval(_B, r)
+    return np.where(tail < 0.02425, tails, central)
 
 
 def _copy_in(tensor: Tensor, array) -> Tensor:
