@@ -48,7 +48,7 @@ from ..ops.dropout import (  # noqa: F401
     dropout3d,
 )
 from ..ops.interpolate import interpolate  # noqa: F401
-from ..ops.loss import cross_entropy, multi_margin_loss, nll_loss  # noqa: F401
+from ..ops.loss import cross_entropy, nll_loss  # noqa: F401
 from ..ops.norm import vector_norm
 from ..ops.normalization import (  # noqa: F401
     batch_norm,
@@ -68,6 +68,7 @@ from ..ops.pointwise_loss import (  # noqa: F401
     l1_loss,
     margin_ranking_loss,
     mse_loss,
+    multi_margin_loss,
     smooth_l1_loss,
     soft_margin_loss,
 )

@@ -1,5 +1,6 @@
 """Losses computed element by element, then reduced: regression (mse, l1, smooth l1, huber),
-binary classification (bce, bce with logits), kl_div and the margin/embedding losses.
+binary classification (bce, bce with logits), kl_div, the multiclass hinge
+(``multi_margin_loss``, one term per class) and the margin/embedding losses.
 
 All are compositions of deepgrad ops (so twice differentiable), except
 ``binary_cross_entropy``: its elementwise kernel is one ``Function`` so that an input of
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import warnings
 
+from .. import _errors
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend import array_module
@@ -301,3 +303,61 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     positive = where(Tensor._make(t == 1), 1 - cosine, 0.0)
     negative = where(Tensor._make(t == -1), (cosine - margin).clamp_min(0), 0.0)
     return reduce_loss(positive + negative, reduction)
+
+
+# ---------------------------------------------------------------- multiclass hinge
+
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0,  # noqa: A002
+                      weight: Tensor | None = None, size_average=None, reduce=None,
+                      reduction: str = "mean") -> Tensor:
+    """The multiclass SVM hinge loss: ``loss_i = sum_{j != y_i} max(0, margin - x[y_i] +
+    x[j]) ** p / C`` (each term times ``weight[y_i]`` when given). A composition of
+    gather, relu and sum; the gradient at a hinge kink is 0, as torch's.
+
+    Args:
+        input: scores ``(N, C)`` or ``(C,)``.
+        target: class indices ``(N,)`` or ``()``.
+        p: 1 or 2.
+        margin: the required score gap.
+        weight: optional per-class weights ``(C,)``.
+        reduction: 'none' | 'mean' | 'sum'.
+
+    Example:
+        >>> F.multi_margin_loss(deepgrad.tensor([[0.1, 0.2, 0.4, 0.8]]), deepgrad.tensor([3]))
+        tensor(0.3250)
+    """
+    reduction = reduction_of(size_average, reduce, reduction)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight._data.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    shape = input._data.shape
+    if len(shape) not in (1, 2) or not input._data.size:
+        raise _errors.op_error(RuntimeError, "multi_margin_loss",
+                               "expected a non-empty input of shape (C,) or (N, C)", input=input)
+    unbatched = len(shape) == 1
+    x = input.reshape(1, shape[0]) if unbatched else input
+    rows, classes = x._data.shape
+    if target._data.shape not in (((), (1,)) if unbatched else ((rows,),)):
+        raise _errors.op_error(RuntimeError, "multi_margin_loss",
+                               "expected target with shape (N,) for input (N, C)",
+                               input=input, target=target)
+    t = target._data.reshape(rows)
+    if t.size and (t.min() < 0 or t.max() >= classes):
+        raise RuntimeError("multi_margin_loss: target out of range")
+    if weight is not None and weight._data.shape != (classes,):
+        raise RuntimeError(f"multi_margin_loss: inconsistent weight size, expected {classes} but "
+                           f"got {list(weight._data.shape)}")
+    xp = array_module(t)
+    index = Tensor._make(t[:, None].astype(xp.int64, copy=False))
+    hinge = (x - x.gather(1, index) + margin).relu()  # (N, C): max(0, margin - x_y + x_j)
+    if p == 2:
+        hinge = hinge * hinge
+    if weight is not None:
+        hinge = hinge * Tensor._make(weight._data[t][:, None])
+    others = xp.ones((rows, classes), x._data.dtype)
+    others[xp.arange(rows), t] = 0  # the target's own term is not part of the sum
+    losses = (hinge * Tensor._make(others)).sum(1) / classes
+    if unbatched:
+        losses = losses.reshape(())
+    return reduce_loss(losses, reduction)

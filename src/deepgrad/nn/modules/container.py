@@ -93,7 +93,7 @@ class Sequential(Module):
             self.add_module(str(i + offset), module)
         return self
 
-    def __mul__(self, other: int) -> Sequential:
+    def __mul__(self, other: int) -> Sequential:  # the same modules, repeated
         if not isinstance(other, int):
             raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
         if other <= 0:
@@ -214,10 +214,7 @@ class ModuleList(Module):
         self.add_module(str(len(self)), module)
         return self
 
-    def pop(self, key) -> Module:
-        value = self[key]
-        del self[key]
-        return value
+    pop = Sequential.pop
 
     def extend(self, modules: Iterable[Module]) -> ModuleList:
         if not isinstance(modules, Iterable):

@@ -161,8 +161,7 @@ class Module(HooksMixin, StateDictMixin):
         self._modules[name] = module
 
     def register_module(self, name: str, module: Module | None) -> None:
-        """Alias of ``add_module``."""
-        self.add_module(name, module)
+        self.add_module(name, module)  # torch's alias
 
     def get_submodule(self, target: str) -> Module:
         """The submodule at the dotted path ``target`` ("" is this module)."""
@@ -474,11 +473,7 @@ class Module(HooksMixin, StateDictMixin):
 
 def _remove_from(name: str, *containers) -> None:
     for container in containers:
-        if name in container:
-            if isinstance(container, dict):
-                del container[name]
-            else:
-                container.discard(name)
+        container.pop(name, None) if isinstance(container, dict) else container.discard(name)
 
 
 def _parse_to(args: tuple, kwargs: dict):
