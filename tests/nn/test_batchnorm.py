@@ -182,3 +182,18 @@ def test_default_parameters_and_buffers():
     np.testing.assert_array_equal(layer.bias.detach().numpy(), np.zeros(3, np.float32))
     np.testing.assert_array_equal(layer.running_var.numpy(), np.ones(3, np.float32))
     assert layer.weight.dtype == deepgrad.float32
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_empty_batch(training):
+    results = []
+    for lib in (torch, deepgrad):
+        x = lib.zeros(0, 3, 4, 4, requires_grad=True)
+        weight = lib.ones(3, requires_grad=True)
+        running_mean = lib.zeros(3)
+        out = lib.nn.functional.batch_norm(x, running_mean, lib.ones(3), weight,
+                                           training=training)
+        out.sum().backward()
+        results.append((out, x.grad, weight.grad, running_mean))
+    for d, t in zip(results[1], results[0]):
+        assert_close(d, t, 0, 0, "empty batch")

@@ -271,3 +271,16 @@ def test_results_never_alias_scratch_buffers_or_inputs():
     blocks = deepgrad.nn.functional.unfold(source, 1)
     blocks.mul_(5)
     assert float(source.sum()) == 4.0
+
+
+@pytest.mark.parametrize("kernel,padding", [(3, 1), (1, 0), (5, 0)])
+def test_empty_batch(kernel, padding):
+    grads = []
+    for lib in (torch, deepgrad):
+        x = lib.zeros(0, 32, 8, 8, requires_grad=True)
+        w = lib.ones(4, 32, kernel, kernel, requires_grad=True)
+        out = lib.nn.functional.conv2d(x, w, padding=padding)
+        out.sum().backward()
+        grads.append((out, x.grad, w.grad))
+    for d, t in zip(grads[1], grads[0]):
+        assert_close(d, t, 0, 0, "empty batch")

@@ -199,3 +199,10 @@ def test_layers_match_torch(name, args, kwargs, shape):
     t_out.sum().backward()
     d_out.sum().backward()
     assert_close(dx.grad, tx.grad, 1e-12, 1e-12, "grad")
+
+
+def test_empty_batch():
+    for fn in (lambda lib, x: lib.nn.functional.max_pool2d(x, 2),
+               lambda lib, x: lib.nn.functional.avg_pool2d(x, 3, 1, 1)):
+        expected = fn(torch, torch.zeros(0, 3, 6, 6))
+        assert_close(fn(deepgrad, deepgrad.zeros(0, 3, 6, 6)), expected, 0, 0, "empty")

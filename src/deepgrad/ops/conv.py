@@ -32,6 +32,7 @@ class Convolution(Function):
     def forward(ctx, x, weight, bias, geometry, shapes):
         x4, w4 = x.reshape(shapes[0]), weight.reshape(shapes[1])
         plan = im2col.Plan(x4.shape, w4.shape, geometry)
+        plan.keep = ctx.needs_input_grad[1]
         result = im2col.forward(x4, w4, bias, plan)
         ctx.plan, ctx.shapes, ctx.has_bias = plan, (x.shape, weight.shape), bias is not None
         ctx.save_for_backward(x, weight)

@@ -64,7 +64,7 @@ class Plan:
     """Shapes of one convolution (as 4-d NCHW) and the formulation chosen for them."""
 
     __slots__ = ("N", "C", "H", "W", "O", "kh", "kw", "Ho", "Wo", "Hp", "Wp", "sh", "sw",
-                 "pt", "pb", "pl", "pr", "dh", "dw", "groups", "mode")
+                 "pt", "pb", "pl", "pr", "dh", "dw", "groups", "mode", "keep", "columns")
 
     def __init__(self, x_shape, w_shape, geometry, mode: str | None = None):
         self.N, self.C, self.H, self.W = x_shape
@@ -75,6 +75,10 @@ class Plan:
         self.Ho = (self.Hp - self.dh * (self.kh - 1) - 1) // self.sh + 1
         self.Wo = (self.Wp - self.dw * (self.kw - 1) - 1) // self.sw + 1
         self.mode = mode or self._choose()
+        # the "columns" plan keeps its column matrix for the weight gradient when it is small
+        # enough to come from the heap (below glibc's mmap threshold, see backend.py);
+        # larger ones are rebuilt in backward in scratch memory instead of page-faulting
+        self.keep, self.columns = False, None
 
     def _choose(self) -> str:
         stride1 = self.sh == self.sw == 1
@@ -272,11 +276,18 @@ def _window_view(grid, p: Plan, i=None, j=None):
 
 
 def _columns(x, p: Plan):
-    """im2col into scratch: (C*kh*kw, N*Ho*Wo), rows ordered (c, i, j) as the weight."""
+    """im2col: (C*kh*kw, N*Ho*Wo), rows ordered (c, i, j) as the weight; in scratch memory
+    unless the plan keeps it for backward."""
     xp = array_module(x)
+    if p.columns is not None:
+        return p.columns
     grid = _padded(x, p, "conv.input")
-    cols = scratch("conv.columns", (p.C, p.kh, p.kw, p.N, p.Ho, p.Wo), x.dtype, xp)
+    shape = (p.C, p.kh, p.kw, p.N, p.Ho, p.Wo)
+    keep = p.keep and x.dtype.itemsize * p.C * p.kh * p.kw * p.N * p.Ho * p.Wo <= 32 << 20
+    cols = xp.empty(shape, x.dtype) if keep else scratch("conv.columns", shape, x.dtype, xp)
     xp.copyto(cols, _window_view(grid, p))
+    if keep:
+        p.columns = cols.reshape(p.C * p.kh * p.kw, p.N * p.Ho * p.Wo)
     return cols.reshape(p.C * p.kh * p.kw, p.N * p.Ho * p.Wo)
 
 
@@ -310,6 +321,7 @@ def _columns_backward(x, weight, grad, p: Plan, need_input, need_weight):
     if need_weight:  # (K/g, NL) @ (NL, O/g) per group, the faster orientation for BLAS
         cols = _grouped(_columns(x, p), g)
         grad_weight = xp.matmul(cols, go.transpose(0, 2, 1)).transpose(0, 2, 1)
+        p.columns = None
     if need_input:
         k = p.C * p.kh * p.kw
         gcols = scratch("conv.columns", (g, k // g, go.shape[2]), grad.dtype, xp)

@@ -21,6 +21,14 @@ from .statistics import var_mean
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
 
 
+def _as_3d(x):
+    """(N, C, *) -> (N, C, L) view (explicit L so empty batches reshape too)."""
+    length = 1
+    for n in x.shape[2:]:
+        length *= n
+    return x.reshape(x.shape[0], x.shape[1], length)
+
+
 def _channel_sum(x3, xp):
     """Per-channel sum of an (N, C, L) array (reduced over the contiguous L first)."""
     return x3.sum(2).sum(0) if x3.shape[2] > 1 else x3.sum((0, 2))
@@ -45,8 +53,12 @@ class BatchNorm(Function):
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
         xp = array_module(x)
         n, c = x.shape[:2]
-        x3 = x.reshape(n, c, -1)
+        x3 = _as_3d(x)
         count = n * x3.shape[2]
+        if count == 0:  # an empty batch: empty output, running statistics untouched
+            ctx.save_for_backward(x, weight)
+            ctx.stats, ctx.count = None, 0
+            return xp.empty(x.shape, x.dtype)
         if training:
             mean = _channel_sum(x3, xp) / count
             xhat = x3 - mean[:, None]  # (N, C, L), becomes the normalised input in place
@@ -77,14 +89,18 @@ class BatchNorm(Function):
     @once_differentiable
     def backward(ctx, grad_out):
         x, weight = ctx.saved_tensors
-        xhat, invstd, scale, running_mean = ctx.stats
         g = grad_out._data
+        if ctx.stats is None:
+            zero = lambda shape: Tensor._make(array_module(g).zeros(shape, g.dtype))  # noqa: E731
+            return (zero(g.shape), None if weight is None else zero(weight.shape),
+                    None if weight is None else zero(weight.shape))
+        xhat, invstd, scale, running_mean = ctx.stats
         xp = array_module(g)
         n, c = g.shape[:2]
-        g3 = g.reshape(n, c, -1)
+        g3 = _as_3d(g)
         need_input, need_weight, need_bias = ctx.needs_input_grad[:3]
         if xhat is None:  # evaluation: the running statistics are constants
-            xhat = (x._data.reshape(n, c, -1) - running_mean[:, None]) * invstd[:, None]
+            xhat = (_as_3d(x._data) - running_mean[:, None]) * invstd[:, None]
             grad_input = g3 * scale[:, None] if need_input else None
             sum_g = _channel_sum(g3, xp) if need_bias or need_weight else None
         else:
