@@ -5,20 +5,26 @@ which copies it avoids (timings in benchmarks/ops/bench_conv.py):
 
 - "pointwise" (1x1 kernel, no padding): the input already is the column matrix; the
   forward is one batched GEMM ``(O, C) @ (N, C, H*W)`` straight into the NCHW output.
-- "shift" (stride 1, groups 1, enough channels): the input is copied once into a
-  zero-padded (C, N*Hp*Wp) grid, and only the kw horizontal shifts are materialised,
-  ``Y[(c, j), q] = grid[c, q + j*dw]`` (kw copies of the input, not kh*kw). Output
-  position q of the grid then needs ``Y[:, q + i*dh*Wp]`` for kernel row i: a column
-  offset of the same matrix. ONE GEMM of the kh stacked weight rows ``(kh*O, C*kw) @ Y``
-  gives every row's partial result, and kh-1 shifted adds (the last one writing the NCHW
-  output) combine them. Output is computed on the whole padded grid; the few extra
-  positions are dropped in that last add. The input gradient is the same kernel applied
-  to the output gradient with the flipped, transposed weight; the weight gradient is one
-  GEMM of Y with kh shifted copies of the output gradient.
+- "shift" (stride 1, groups 1, enough channels, padded grid at most 25% larger than the
+  output): the input is copied once into a zero-padded (C, N*Hp*Wp) grid, and only the kw
+  horizontal shifts are materialised, ``Y[(c, j), q] = grid[c, q + j*dw]`` (kw copies of
+  the input, not kh*kw). Output position q of the grid needs ``Y[:, q + i*dh*Wp]`` for
+  kernel row i: a column offset of the same matrix. ONE GEMM of the kh stacked weight
+  rows ``(kh*O, C*kw) @ Y`` gives every row's partial result, and one strided reduction
+  sums the kh shifted blocks straight into the NCHW output, reading only the real output
+  positions of the grid. The weight gradient is one GEMM of Y with kh shifted copies of
+  the output gradient.
 - "columns" (everything else): classic im2col, one strided-view copy into a
-  (C*kh*kw, N*Ho*Wo) matrix, and one (group-batched) GEMM; col2im is kh*kw vectorised
-  adds. (Computing stride-1 rows over the padded width so that column rows become
-  contiguous runs measured slower: the extra GEMM columns cost more than the copy saves.)
+  (C*kh*kw, N*Ho*Wo) matrix, and one (group-batched) GEMM. Column matrices up to 32 MB are
+  kept for the weight gradient; larger ones are rebuilt in scratch memory. (Computing
+  stride-1 rows over the padded width so that column rows become contiguous runs measured
+  slower: the extra GEMM columns cost more than the copy saves.)
+
+The input gradient of a stride-1 convolution is the convolution of the output gradient
+with the flipped, transposed kernel (padding d*(k-1) - p), run through the same plans:
+one GEMM with K = O*kh*kw instead of a GEMM with K = O and kh*kw col2im adds. col2im is
+kept where the gradient's columns would be much larger (few input channels, e.g. LeNet's
+second conv) and for strided convolutions.
 
 Temporaries live in per-thread scratch buffers reused across calls: a fresh 100 MB array
 costs more in page faults than its copy. Nothing returned to the caller is scratch.

@@ -57,6 +57,11 @@ class _Pool:
         top, left = i * dh, j * dw
         return base[:, :, top:top + sh * (ho - 1) + 1:sh, left:left + sw * (wo - 1) + 1:sw]
 
+    def is_global(self) -> bool:
+        """One unpadded window covering each whole input plane."""
+        return self.out == (1, 1) and self.kernel == self.shape[2:] and \
+            self.padding == (0, 0) and self.dilation == (1, 1)
+
     def offsets(self):
         kh, kw = self.kernel
         return ((i, j) for i in range(kh) for j in range(kw))
@@ -214,11 +219,15 @@ class AvgPool(Function):
     @staticmethod
     def forward(ctx, x, pool, divisor):
         xp = array_module(x)
-        base = pool.padded(x, 0, "pool.input")
-        result = xp.array(pool.window(base, 0, 0))
-        for i, j in pool.offsets():
-            if i or j:
-                result += pool.window(base, i, j)
+        if pool.is_global():  # one window per plane (global average pooling): a plain sum
+            n, c, h, w = pool.shape
+            result = x.reshape(n, c, 1, h * w).sum(-1, keepdims=True)
+        else:
+            base = pool.padded(x, 0, "pool.input")
+            result = xp.array(pool.window(base, 0, 0))
+            for i, j in pool.offsets():
+                if i or j:
+                    result += pool.window(base, i, j)
         ctx.pool, ctx.divisor = pool, divisor
         ctx.save_for_backward(x)
         if x.dtype.kind != "f":  # integer average pooling truncates, as torch
@@ -244,6 +253,10 @@ class AvgPoolSpread(Function):
     def forward(ctx, grad, x, pool, divisor):
         xp = array_module(grad)
         share = grad / divisor
+        ctx.pool, ctx.divisor = pool, divisor
+        ctx.save_for_backward(x)
+        if pool.is_global():
+            return xp.array(xp.broadcast_to(share, pool.shape))
         hb, wb = pool.buffer
         target = xp.zeros(pool.shape[:2] + (hb, wb), grad.dtype)
         for i, j in pool.offsets():
@@ -252,8 +265,6 @@ class AvgPoolSpread(Function):
                 view += share
             else:
                 view[...] = share
-        ctx.pool, ctx.divisor = pool, divisor
-        ctx.save_for_backward(x)
         return xp.ascontiguousarray(pool.crop(target))
 
     @staticmethod
