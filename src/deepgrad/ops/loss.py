@@ -55,13 +55,15 @@ def reduce_loss(losses: Tensor, reduction: str) -> Tensor:
 
 class _Targets:
     """Per-row facts about class-index targets: which rows count (``valid``, None when all
-    do), a safe index for every row, each row's weight ``w_t`` and the mean's normaliser."""
+    do), a safe index for every row, the flat position of each row's target in the
+    ``(M, C)`` logits (1-d fancy indexing is twice as fast as ``[rows, targets]``), each
+    row's weight ``w_t`` and the mean's normaliser."""
 
-    __slots__ = ("rows", "safe", "valid", "row_weight", "norm", "weight", "classes")
+    __slots__ = ("count", "flat", "safe", "valid", "row_weight", "norm", "weight", "classes")
 
     def __init__(self, op: str, target, weight, ignore_index: int, classes: int, dtype):
         xp = array_module(target)
-        self.rows = xp.arange(target.shape[0])
+        self.count = target.shape[0]
         self.classes = classes
         self.weight = None if weight is None else weight.astype(dtype, copy=False)
         valid = None
@@ -77,6 +79,7 @@ class _Targets:
                 valid = None
         self.valid = valid
         self.safe = target if valid is None else xp.where(valid, target, 0)
+        self.flat = xp.arange(0, self.count * classes, classes) + self.safe
         if self.weight is not None:
             row_weight = self.weight[self.safe]
             if valid is not None:
@@ -139,7 +142,14 @@ def _row_sum(x):
     """``x.sum(axis=1, keepdims=True)`` for (M, C) as one matrix-vector product."""
     if type(x) is not np.ndarray or x.dtype.kind != "f":
         return x.sum(axis=1, keepdims=True)
-    return (x @ np.ones(x.shape[1], x.dtype))[:, None]
+    key = (x.shape[1], x.dtype)
+    ones = _ONES.get(key)
+    if ones is None:
+        ones = _ONES[key] = np.ones(x.shape[1], x.dtype)
+    return (x @ ones)[:, None]
+
+
+_ONES: dict = {}
 
 
 # ---------------------------------------------------------------- cross entropy
@@ -159,7 +169,7 @@ class CrossEntropy(Function):
         exp = xp.exp(shifted)
         total = _row_sum(exp)
         log_total = xp.log(total)[:, 0]
-        losses = log_total - shifted[targets.rows, targets.safe]  # -log p(target)
+        losses = log_total - shifted.reshape(-1)[targets.flat]  # -log p(target)
         if targets.row_weight is not None:
             losses *= targets.row_weight
         if label_smoothing:
@@ -203,7 +213,7 @@ class CrossEntropyGrad(Function):
         smoothing = forward_ctx.label_smoothing
         if targets.row_weight is None and not smoothing:  # the common case: (p - onehot) * s
             result = forward_ctx.probs * scale
-            result[targets.rows, targets.safe] -= scale if scale.ndim == 0 else scale[:, 0]
+            result.reshape(-1)[targets.flat] -= scale if scale.ndim == 0 else scale[:, 0]
             return result
         a, b = _affine_parts(xp, targets, smoothing, x.dtype)
         with xp.errstate(invalid="ignore"):
@@ -238,14 +248,14 @@ class CrossEntropyGrad(Function):
 
 def _affine_parts(xp, targets: _Targets, smoothing: float, dtype):
     """(a, b) with each gradient row ``a_i * p + b_i``: a (M, 1), b (M, C)."""
-    rows, classes = targets.rows.shape[0], targets.classes
+    rows, classes = targets.count, targets.classes
     row_weight = (targets.row_weight if targets.row_weight is not None
                   else xp.ones(rows, dtype))
     weight_sum = classes if targets.weight is None else targets.weight.sum()
     valid = xp.ones(rows, dtype) if targets.valid is None else targets.valid.astype(dtype)
     a = (1 - smoothing) * row_weight + (smoothing / classes) * weight_sum * valid
     b = xp.zeros((rows, classes), dtype)
-    b[targets.rows, targets.safe] = -(1 - smoothing) * row_weight
+    b.reshape(-1)[targets.flat] = -(1 - smoothing) * row_weight
     if smoothing:
         uniform = xp.ones(classes, dtype) if targets.weight is None else targets.weight
         b -= (smoothing / classes) * valid[:, None] * uniform
@@ -372,7 +382,7 @@ class NLLLoss(Function):
     def forward(ctx, logp, target, weight, ignore_index, reduction):
         xp = array_module(logp)
         targets = _Targets("nll_loss", target, weight, ignore_index, logp.shape[1], logp.dtype)
-        losses = -logp[targets.rows, targets.safe]
+        losses = -logp.reshape(-1)[targets.flat]
         if targets.row_weight is not None:
             losses *= targets.row_weight
         ctx.targets, ctx.reduction, ctx.shape = targets, reduction, logp.shape
@@ -405,7 +415,7 @@ class NLLLossGrad(Function):
             if targets.valid is not None:
                 scale = xp.where(targets.valid, scale, 0)
         result = xp.zeros(forward_ctx.shape, grad.dtype)
-        result[targets.rows, targets.safe] = -scale
+        result.reshape(-1)[targets.flat] = -scale
         return result
 
     @staticmethod
