@@ -17,7 +17,7 @@ from ..train import (
     restore_checkpoint,
 )
 from ..train.data import DATASETS, prepare_split
-from .options import CLIError
+from .options import CLIError, describe
 from .session import build_model, check_device, make_loader, open_data
 
 __all__ = ["add_parser", "run"]
@@ -25,7 +25,7 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(commands) -> None:
     parser = commands.add_parser("evaluate", help="accuracy, per-class accuracy and confusion "
-                                 "matrix of a checkpoint", description=__doc__.split("\n\n")[0])
+                                 "matrix of a checkpoint", description=describe(__doc__))
     parser.add_argument("checkpoint", metavar="CHECKPOINT",
                         help="a checkpoint file or a run folder")
     parser.add_argument("--dataset", help=f"one of {', '.join(DATASETS)} (default: the one "

@@ -21,6 +21,7 @@ from .options import (
     TRAIN_DEFAULTS,
     CLIError,
     add_training_arguments,
+    describe,
     parse_model_args,
     resolve_config,
 )
@@ -36,7 +37,7 @@ _PROBE_CLASSES, _PROBE_CHANNELS = 7, 5  # unusual sizes that find the head and t
 
 def add_parser(commands) -> None:
     parser = commands.add_parser("finetune", help="fine-tune a pretrained model on new classes",
-                                 description=__doc__.split("\n\n")[0])
+                                 description=describe(__doc__))
     parser.add_argument("--from", dest="source", metavar="CHECKPOINT_OR_PTH",
                         help="deepgrad checkpoint / run folder, or a PyTorch state_dict file")
     parser.add_argument("--model", help=f"architecture of a bare state_dict: one of "

@@ -172,29 +172,13 @@ def run_session(config: dict, prepare_model, *, resume_from=None, out=None,
         bar: force the progress bar on/off (default: on a terminal).
     """
     device = check_device(config["device"])
-    raw_train, raw_test = open_data(config, True), open_data(config, False)
-    if config.get("image_size") is None:
-        config["image_size"] = default_image_size(config["model"], config["dataset"],
-                                                  config["model_kwargs"])
-    if config.get("mean") is None:
-        config["mean"], config["std"] = channel_stats(raw_train)
-    if out is None:
-        out = default_run_dir(config["model"], config["dataset"])
+    out = Path(out) if out is not None else default_run_dir(config["model"], config["dataset"])
     if resume_from is None:
         try:
             RunFolder.check_new(out)
         except RunFolderError as error:
             raise CLIError(str(error)) from None
-    _check_classes(config, raw_train)
-    split = {"image_size": config["image_size"], "mean": config["mean"], "std": config["std"],
-             "classes": config["classes"], "seed": config["seed"]}
-    train_set, class_names = prepare_split(
-        config["dataset"], True, raw=raw_train, augment=config["augment"],
-        samples_per_class=config["samples_per_class"], **split)
-    test_set, _ = prepare_split(config["dataset"], False, raw=raw_test, **split)
-    config["class_names"] = class_names
-    config["num_classes"] = len(class_names)
-    config["in_channels"] = DATASETS[config["dataset"]].channels
+    train_set, test_set = _prepare_data(config)
 
     _seed_everything(config["seed"])
     model = prepare_model(config)
@@ -211,21 +195,54 @@ def run_session(config: dict, prepare_model, *, resume_from=None, out=None,
         len(train_loader), config["limit_batches"])
     scheduler, scheduler_step = _scheduler(config, optimizer, steps)
     start_epoch, history = 0, []
-    if resume_from is not None:
-        try:
-            start_epoch, history = restore_checkpoint(resume_from, model, optimizer, scheduler)
-        except CheckpointError as error:
-            raise CLIError(str(error)) from None
-        if config["scheduler"] == "onecycle" and config["epochs"] != resume_from["config"][
-                "epochs"]:
-            raise CLIError("a onecycle schedule cannot be stretched: resume it with its "
-                           f"original --epochs {resume_from['config']['epochs']}")
-        if start_epoch >= config["epochs"]:
-            raise CLIError(f"the run already completed {start_epoch} of {config['epochs']} "
-                           f"epochs; pass --epochs N with N > {start_epoch} to train further")
+    if resume_from is not None:  # last: restoring the RNG states must precede epoch 1 directly
+        start_epoch, history = _restore(resume_from, config, model, optimizer, scheduler)
+
     folder = RunFolder(out) if resume_from is not None else RunFolder.create(out)
     return _train(config, model, optimizer, scheduler, scheduler_step, train_loader,
                   test_loader, folder, start_epoch, history, device, bar)
+
+
+def _prepare_data(config: dict):
+    """Open, check and transform both splits; fills in image size, normalisation, classes."""
+    raw_train, raw_test = open_data(config, True), open_data(config, False)
+    if config.get("image_size") is None:
+        config["image_size"] = default_image_size(config["model"], config["dataset"],
+                                                  config["model_kwargs"])
+    if config.get("mean") is None:
+        config["mean"], config["std"] = channel_stats(raw_train)
+    if config["classes"] is not None:
+        available = len(raw_train.classes)
+        outside = [label for label in config["classes"] if label >= available]
+        if outside:
+            raise CLIError(f"--classes {outside[0]} is not a label of {config['dataset']}; "
+                           f"valid labels are 0..{available - 1}")
+    split = {"image_size": config["image_size"], "mean": config["mean"], "std": config["std"],
+             "classes": config["classes"], "seed": config["seed"]}
+    train_set, class_names = prepare_split(
+        config["dataset"], True, raw=raw_train, augment=config["augment"],
+        samples_per_class=config["samples_per_class"], **split)
+    test_set, _ = prepare_split(config["dataset"], False, raw=raw_test, **split)
+    config["class_names"] = class_names
+    config["num_classes"] = len(class_names)
+    config["in_channels"] = DATASETS[config["dataset"]].channels
+    return train_set, test_set
+
+
+def _restore(checkpoint: dict, config: dict, model, optimizer, scheduler):
+    """Load the saved states (and RNGs); check the run has epochs left to do."""
+    try:
+        start_epoch, history = restore_checkpoint(checkpoint, model, optimizer, scheduler)
+    except CheckpointError as error:
+        raise CLIError(str(error)) from None
+    planned = checkpoint["config"]["epochs"]
+    if config["scheduler"] == "onecycle" and config["epochs"] != planned:
+        raise CLIError(f"a onecycle schedule cannot be stretched: resume it with its "
+                       f"original --epochs {planned}")
+    if start_epoch >= config["epochs"]:
+        raise CLIError(f"the run already completed {start_epoch} of {config['epochs']} "
+                       f"epochs; pass --epochs N with N > {start_epoch} to train further")
+    return start_epoch, history
 
 
 def freeze_up_to(model, layer: str | None, head: str | None = None) -> None:
@@ -270,16 +287,6 @@ def param_groups(model, config: dict) -> list:
     body = [p for name, p in trainable if not name.startswith(head + ".")]
     groups = [{"params": body, "lr": lr}] if body else []
     return groups + [{"params": in_head, "lr": lr * config.get("head_lr_mult", 1.0)}]
-
-
-def _check_classes(config: dict, raw_train) -> None:
-    if config["classes"] is None:
-        return
-    available = len(raw_train.classes)
-    outside = [label for label in config["classes"] if label >= available]
-    if outside:
-        raise CLIError(f"--classes {outside[0]} is not a label of {config['dataset']}; valid "
-                       f"labels are 0..{available - 1}")
 
 
 def _train(config, model, optimizer, scheduler, scheduler_step, train_loader, test_loader,

@@ -11,7 +11,7 @@ import argparse
 
 from ..train import format_summary, summary
 from ..vision import models
-from .options import parse_model_args, parse_size
+from .options import describe, parse_model_args, parse_size
 from .session import build_model, model_input_check
 
 __all__ = ["add_parser", "run"]
@@ -20,7 +20,7 @@ __all__ = ["add_parser", "run"]
 def add_parser(commands) -> None:
     parser = commands.add_parser("summary", help="per-layer table: output shapes, parameter "
                                  "counts and their arithmetic",
-                                 description=__doc__.split("\n\n")[0])
+                                 description=describe(__doc__))
     parser.add_argument("model", metavar="MODEL",
                         help=f"one of {', '.join(models.list_models())}")
     parser.add_argument("--input-size", type=parse_size, default=[1, 28, 28],
