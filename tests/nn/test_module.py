@@ -427,3 +427,16 @@ def test_parameter_and_buffer_classes():
     assert [n for n, _ in m.named_buffers()] == ["total", "scratch"]
     assert list(m.state_dict()) == ["total"]
     assert isinstance(m.total, deepgrad.nn.Buffer) and not isinstance(p, deepgrad.nn.Buffer)
+
+
+def test_state_dict_metadata_matches_torch(pair):
+    d, t = pair
+    d_meta, t_meta = d.state_dict()._metadata, t.state_dict()._metadata
+    assert list(d_meta) == list(t_meta)
+    assert all(d_meta[k]["version"] == t_meta[k]["version"] for k in t_meta)
+    bn_d = deepgrad.nn.Sequential(deepgrad.nn.BatchNorm1d(3))
+    bn_t = torch.nn.Sequential(torch.nn.BatchNorm1d(3))
+    assert bn_d.state_dict()._metadata["0"] == bn_t.state_dict()._metadata["0"] == {"version": 2}
+    state = bn_d.state_dict()
+    del state["0.num_batches_tracked"]
+    assert bn_d.load_state_dict(state, strict=False).missing_keys == ["0.num_batches_tracked"]
