@@ -228,3 +228,10 @@ def test_python_dash_m_runs_the_command(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("deepgrad summary: error: unknown model 'vgg99'")
+
+
+def test_worker_processes_with_augmentation(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--epochs", "1", "--workers", "1", "--augment", "crop,flip,color",
+                 "--out", str(out), *QUICK]) == 0
+    assert load_checkpoint(out)["config"]["augment"] == ["crop", "flip", "color"]

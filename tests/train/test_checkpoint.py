@@ -1,6 +1,8 @@
 """Checkpoints: round trip, RNG states, resume equality, unreadable files, torch weights."""
 
+import json
 import random
+import sys
 
 import numpy as np
 import pytest
@@ -196,3 +198,39 @@ def test_load_weights_reads_torch_state_dicts_and_training_checkpoints(tmp_path)
     deepgrad.save({"epoch": 3}, tmp_path / "nothing.pt")
     with pytest.raises(CheckpointError, match="holds no model weights"):
         load_weights(tmp_path / "nothing.pt")
+
+
+def test_run_folder_metrics_files_and_refusal(tmp_path):
+    from deepgrad.train import RunFolder, RunFolderError, default_run_dir
+
+    run = RunFolder.create(tmp_path / "run")
+    history = [{"epoch": 1, "train_loss": 0.5, "train_accuracy": 0.75, "test_loss": float("nan"),
+                "test_accuracy": None, "lr": 0.1, "seconds": 1.5}]
+    run.write_metrics(history, config={"model": "tiny"}, final={"test_accuracy": 0.5})
+    document = json.loads(run.metrics_json.read_text())
+    assert document["history"][0]["test_loss"] is None  # NaN is not JSON
+    assert document["config"] == {"model": "tiny"} and document["final"]["test_accuracy"] == 0.5
+    assert run.metrics_csv.read_text().splitlines() == [
+        "epoch,train_loss,train_accuracy,test_loss,test_accuracy,lr,seconds",
+        "1,0.5,0.75,,,0.1,1.5"]
+    with pytest.raises(RunFolderError, match="already holds files"):
+        RunFolder.create(tmp_path / "run")
+    save_checkpoint(run.checkpoint, model=tiny_model())
+    with pytest.raises(RunFolderError, match="already holds a run.*--resume"):
+        RunFolder.check_new(run.path)
+    (tmp_path / "empty").mkdir()
+    RunFolder.check_new(tmp_path / "empty")  # an empty folder is free
+    first = default_run_dir("lenet", "digits", root=tmp_path, now=0)
+    first.mkdir()
+    second = default_run_dir("lenet", "digits", root=tmp_path, now=0)
+    assert first.name.endswith("-lenet-digits") and second.name == first.name + "-2"
+
+
+def test_plot_without_matplotlib_writes_nothing(tmp_path, monkeypatch):
+    from deepgrad.train import matplotlib_available, plot_history
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
+    assert not matplotlib_available()
+    history = [{"epoch": 1, "train_loss": 1.0, "train_accuracy": 0.5}]
+    assert plot_history(history, tmp_path / "plot.png") is None
+    assert not (tmp_path / "plot.png").exists()

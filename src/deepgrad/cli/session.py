@@ -68,6 +68,9 @@ def build_model(name: str, num_classes: int, in_channels: int, model_kwargs: dic
     if name not in models.list_models():
         raise CLIError(f"unknown model {name!r}; valid choices are "
                        f"{', '.join(models.list_models())}")
+    if model_kwargs.get("aux_logits"):
+        raise CLIError(f"model {name!r}: aux_logits=true is not supported by the deepgrad "
+                       f"command (its loop trains on one output); leave it out")
     try:
         return models.get_model(name, num_classes=num_classes, in_channels=in_channels,
                                 **model_kwargs)
