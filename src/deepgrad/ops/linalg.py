@@ -74,7 +74,7 @@ class MatMul(Function):
                       else MatMul.apply(a, grad_out, not ta, False))
             if grad_b._data.shape != b._data.shape:
                 grad_b = sum_to_shape(grad_b, b._data.shape)
-        return grad_a, grad_b
+        return grad_a, grad_b, None, None  # None for the two flags
 
 
 def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002
