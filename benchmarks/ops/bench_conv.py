@@ -93,23 +93,33 @@ def run(repeats: int) -> list:
             forward, step, outputs[lib_name] = _measure(lib, fn, arrays, input_grad, repeats)
             times[lib_name], times[lib_name + " f+b"] = forward, step
         _check(name, outputs)
-        rows.append(_row(name, times))
+        flops = None
+        if "conv" in name:  # 2 * output elements * (C/groups * kh * kw), per pass
+            weight = arrays[1]
+            flops = 2 * outputs["torch"][0].size * int(np.prod(weight.shape[1:]))
+        rows.append(_row(name, times, flops, 3 if input_grad else 2))
         print(name, "done", flush=True)
     return rows
 
 
-def _row(name, times):
+def _row(name, times, flops, passes):
+    """``passes``: GEMM-sized passes in forward+backward (forward, weight grad, input grad)."""
     ms = lambda key: round(times[key] * 1e3, 2)  # noqa: E731
+    rate = lambda count, key: None if flops is None else round(count / times[key] / 1e9, 1)  # noqa: E731
     return {"case": name, "torch ms": ms("torch"), "deepgrad ms": ms("deepgrad"),
             "ratio": round(times["deepgrad"] / times["torch"], 2),
             "torch f+b ms": ms("torch f+b"), "deepgrad f+b ms": ms("deepgrad f+b"),
-            "ratio f+b": round(times["deepgrad f+b"] / times["torch f+b"], 2)}
+            "ratio f+b": round(times["deepgrad f+b"] / times["torch f+b"], 2),
+            "deepgrad GFLOP/s": rate(flops, "deepgrad"),
+            "deepgrad f+b GFLOP/s": rate(None if flops is None else flops * passes,
+                                         "deepgrad f+b")}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
     args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f} (run with the machine otherwise idle)")
     rows = run(args.repeats)
     headers = list(rows[0])
     print_table(headers, [[r[h] for h in headers] for r in rows])

@@ -32,7 +32,9 @@ costs more in page faults than its copy. Nothing returned to the caller is scrat
 
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -64,6 +66,33 @@ def scratch(role: str, shape: tuple, dtype, xp):
     if buffer is None or buffer.size < size:
         buffer = pool[key] = xp.empty(max(size, 1), dtype)
     return buffer[:size].reshape(shape)
+
+
+# Memory-bound copies and sums can run as two halves on two threads (NumPy releases the GIL)
+# while BLAS threads idle between GEMMs. DEEPGRAD_KERNEL_THREADS=1 keeps them serial.
+_THREADS = int(os.environ.get("DEEPGRAD_KERNEL_THREADS", "2"))
+_PARALLEL_BYTES = 1 << 21
+_executor = None
+
+
+def in_halves(work, length: int, nbytes: int, xp=np) -> None:
+    """Call ``work(start, stop)`` over [0, length): two halves on two threads when enabled
+    and the work moves at least 2 MB, else one call."""
+    global _executor
+    if _THREADS < 2 or length < 2 or nbytes < _PARALLEL_BYTES or xp is not np:
+        work(0, length)
+        return
+    if _executor is None:
+        _executor = ThreadPoolExecutor(1, thread_name_prefix="deepgrad-kernel")
+    half = length // 2
+    future = _executor.submit(work, 0, half)
+    work(half, length)
+    future.result()
+
+
+def clear_scratch() -> None:
+    """Free this thread's scratch buffers (they otherwise stay at their largest size)."""
+    _local.__dict__.pop("pool", None)
 
 
 class Plan:
@@ -204,7 +233,7 @@ def _shifted(x, p: Plan):
     item = grid.itemsize
     view = xp.lib.stride_tricks.as_strided(grid, (p.C, p.kw, width),
                                            (grid.strides[0], p.dw * item, item))
-    xp.copyto(shifted, view)
+    in_halves(lambda a, b: xp.copyto(shifted[a:b], view[a:b]), p.C, shifted.nbytes, xp)
     return shifted.reshape(p.C * p.kw, width), q
 
 
@@ -225,7 +254,9 @@ def _shift_forward(x, weight, bias, p: Plan):
         ((o * partial.shape[1] + row) * item, partial.strides[0], p.Hp * p.Wp * item,
          p.Wp * item, item))
     result = xp.empty((p.N, o, p.Ho, p.Wo), x.dtype)
-    xp.sum(blocks[:, :, :, :p.Ho, :p.Wo].transpose(0, 2, 1, 3, 4), axis=0, out=result)
+    blocks = blocks[:, :, :, :p.Ho, :p.Wo].transpose(0, 2, 1, 3, 4)
+    in_halves(lambda a, b: xp.sum(blocks[:, a:b], axis=0, out=result[a:b]), p.N,
+              partial.nbytes, xp)
     if bias is not None:
         result += bias.reshape(o, 1, 1)
     return result
@@ -291,7 +322,9 @@ def _columns(x, p: Plan):
     shape = (p.C, p.kh, p.kw, p.N, p.Ho, p.Wo)
     keep = p.keep and x.dtype.itemsize * p.C * p.kh * p.kw * p.N * p.Ho * p.Wo <= 32 << 20
     cols = xp.empty(shape, x.dtype) if keep else scratch("conv.columns", shape, x.dtype, xp)
-    xp.copyto(cols, _window_view(grid, p))
+    view = _window_view(grid, p)
+    in_halves(lambda a, b: xp.copyto(cols[:, :, :, a:b], view[:, :, :, a:b]), p.N, cols.nbytes,
+              xp)
     if keep:
         p.columns = cols.reshape(p.C * p.kh * p.kw, p.N * p.Ho * p.Wo)
     return cols.reshape(p.C * p.kh * p.kw, p.N * p.Ho * p.Wo)

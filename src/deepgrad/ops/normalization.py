@@ -61,27 +61,27 @@ class BatchNorm(Function):
             return xp.empty(x.shape, x.dtype)
         if training:
             mean = _channel_sum(x3, xp) / count
-            xhat = x3 - mean[:, None]  # (N, C, L), becomes the normalised input in place
-            var = _channel_dot(xhat, xhat, xp) / count
+            centered = x3 - mean[:, None]  # (N, C, L), kept for backward: xhat = centered*invstd
+            var = _channel_dot(centered, centered, xp) / count
             invstd = 1 / xp.sqrt(var + eps)
             if running_mean is not None:
                 running_mean *= 1 - momentum
                 running_mean += momentum * mean
                 running_var *= 1 - momentum
                 running_var += (momentum * count / max(count - 1, 1)) * var
-            xhat *= invstd[:, None]
             scale = invstd if weight is None else weight * invstd
-            result = xhat * weight[:, None] if weight is not None else xhat.copy()
+            result = centered * scale[:, None]
+            shift = bias
         else:
             invstd = 1 / xp.sqrt(running_var + eps)
             scale = invstd if weight is None else weight * invstd
-            xhat = None
+            centered = None
             result = x3 * scale[:, None]
-            result -= (running_mean * scale)[:, None]
-        if bias is not None:
-            result += bias[:, None]
+            shift = -running_mean * scale if bias is None else bias - running_mean * scale
+        if shift is not None:
+            result += shift[:, None]
         ctx.save_for_backward(x, weight)
-        ctx.stats = (xhat, invstd, scale, None if training else running_mean)
+        ctx.stats = (centered, invstd, scale, None if training else running_mean)
         ctx.count = count
         return result.reshape(x.shape)
 
@@ -94,28 +94,29 @@ class BatchNorm(Function):
             zero = lambda shape: Tensor._make(array_module(g).zeros(shape, g.dtype))  # noqa: E731
             return (zero(g.shape), None if weight is None else zero(weight.shape),
                     None if weight is None else zero(weight.shape))
-        xhat, invstd, scale, running_mean = ctx.stats
+        centered, invstd, scale, running_mean = ctx.stats
         xp = array_module(g)
-        n, c = g.shape[:2]
         g3 = _as_3d(g)
         need_input, need_weight, need_bias = ctx.needs_input_grad[:3]
-        if xhat is None:  # evaluation: the running statistics are constants
-            xhat = (_as_3d(x._data) - running_mean[:, None]) * invstd[:, None]
-            grad_input = g3 * scale[:, None] if need_input else None
-            sum_g = _channel_sum(g3, xp) if need_bias or need_weight else None
-        else:
-            sum_g = _channel_sum(g3, xp)
-            grad_input = None
-        sum_gx = _channel_dot(g3, xhat, xp) if need_weight or (
-            need_input and grad_input is None) else None
-        if need_input and grad_input is None:
-            # d/dx of BN: scale * (g - mean(g) - xhat * mean(g * xhat)), per channel
+        training = centered is not None
+        if not training:  # evaluation: the running statistics are constants
+            centered = _as_3d(x._data) - running_mean[:, None]
+        sum_g = _channel_sum(g3, xp) if need_bias or need_weight or training else None
+        sum_gxhat = None  # sum of g * xhat per channel
+        if need_weight or need_input and training:
+            sum_gxhat = _channel_dot(g3, centered, xp) * invstd
+        grad_input = None
+        if need_input:
             grad_input = g3 * scale[:, None]
-            grad_input -= xhat * (scale * sum_gx / ctx.count)[:, None]
-            grad_input -= (scale * sum_g / ctx.count)[:, None]
+            if training:
+                # d/dx of BN: scale * (g - mean(g) - xhat * mean(g * xhat)), per channel
+                correction = centered * (scale * invstd * sum_gxhat / ctx.count)[:, None]
+                correction += (scale * sum_g / ctx.count)[:, None]
+                grad_input -= correction
+            grad_input = grad_input.reshape(g.shape)
         wrap = lambda a: None if a is None else Tensor._make(a)  # noqa: E731
-        return (wrap(None if grad_input is None else grad_input.reshape(g.shape)),
-                wrap(sum_gx if need_weight else None), wrap(sum_g if need_bias else None))
+        return (wrap(grad_input), wrap(sum_gxhat if need_weight else None),
+                wrap(sum_g if need_bias else None))
 
     def name(self) -> str:
         return "NativeBatchNormBackward0"

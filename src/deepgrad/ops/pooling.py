@@ -2,9 +2,11 @@
 
 Every kernel loops over the kh*kw offsets of the window, never over pixels: the window
 element (i, j) of every output position at once is one strided slice of the (padded)
-input, so max pooling is kh*kw vectorised compare-and-select passes and average pooling
-kh*kw adds. Max pooling records which window offset won (the first maximum, or a NaN, as
-torch); its gradient scatters to that position.
+input, so average pooling is kh*kw adds (one sum for global pooling) and max pooling
+kh*kw passes of ``maximum`` that also record which offset won (the first maximum, or a
+NaN, as torch) as a running maximum of offset codes. Without a gradient to compute, max
+pooling skips the codes and reduces columns then rows. The gradient scatters to the
+recorded position: kh*kw multiplies by a mask, written straight into the strided slices.
 
 The backward passes are linear maps written as their own ``Function``s whose backward is
 the original map again (max: scatter <-> gather at the argmax; avg: pool <-> spread), so
