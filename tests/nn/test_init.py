@@ -41,8 +41,9 @@ def test_trunc_normal_matches_torch_statistics():
     torch.manual_seed(0)
     for mean, std, a, b in ((0.0, 1.0, -2.0, 2.0), (0.5, 0.02, 0.47, 0.6), (0.0, 1.0, -0.5, 3),
                             (0.0, 1.0, 2.0, 3.0), (0.0, 1.0, 5.0, 6.0), (0.0, 1.0, -7.0, -6.5)):
-        d = init.trunc_normal_(fresh(), mean, std, a, b)
-        t = torch.nn.init.trunc_normal_(torch.empty(SHAPE), mean, std, a, b)
+        # 20k samples: torch's own sampler is slow in the tails (erfinv on every element)
+        d = init.trunc_normal_(fresh((100, 200)), mean, std, a, b)
+        t = torch.nn.init.trunc_normal_(torch.empty(100, 200), mean, std, a, b)
         low, high, d_mean, d_std = stats(d)
         assert a <= low and high <= b
         assert abs(d_mean - t.mean().item()) < 0.01 * (b - a)
