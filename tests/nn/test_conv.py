@@ -82,12 +82,15 @@ def _plan_cases():
 
 
 @pytest.mark.parametrize("mode", ["pointwise", "shift", "columns"])
-def test_every_kernel_plan_against_torch(mode):
-    """Each formulation of ops/im2col.py, forced on shapes where it applies."""
+@pytest.mark.parametrize("keep", [False, True])
+def test_every_kernel_plan_against_torch(mode, keep):
+    """Each formulation of ops/im2col.py, forced on shapes where it applies, with the
+    forward's columns rebuilt in backward or kept (lent) until then."""
     rng = np.random.default_rng(0)
     checked = 0
     for x_shape, w_shape, geometry in _plan_cases():
         plan = im2col.Plan(x_shape, w_shape, geometry, mode)
+        plan.keep = keep
         if plan.Ho < 1 or plan.Wo < 1 or mode == "pointwise" and (
                 w_shape[2:] != (1, 1) or any(geometry[2:6])) or mode == "shift" and (
                 geometry[:2] != (1, 1) or not plan.shift_transposable()):

@@ -93,8 +93,40 @@ def in_halves(work, length: int, nbytes: int, xp=np) -> None:
 
 
 def clear_scratch() -> None:
-    """Free this thread's scratch buffers (they otherwise stay at their largest size)."""
+    """Free this thread's scratch and lending buffers (they otherwise stay allocated)."""
     _local.__dict__.pop("pool", None)
+    _local.__dict__.pop("spare", None)
+
+
+_SPARE_LIMIT = 1 << 30  # bytes of returned lent buffers kept for reuse
+
+
+def lend(shape: tuple, dtype, xp):
+    """A buffer a convolution keeps from its forward to its backward (its columns), taken
+    from buffers returned by earlier backwards when one is big enough: like scratch, this
+    avoids page-faulting a fresh 50 MB array every step. Give it back with ``give_back``."""
+    size = 1
+    for n in shape:
+        size *= n
+    spare = getattr(_local, "spare", None)
+    if spare:
+        nbytes = size * np.dtype(dtype).itemsize
+        for i, buffer in enumerate(spare):
+            if buffer.nbytes >= nbytes and buffer.dtype == dtype and array_module(buffer) is xp:
+                del spare[i]
+                return buffer[:size].reshape(shape)
+    return xp.empty(shape, dtype)
+
+
+def give_back(array) -> None:
+    """Return a ``lend`` buffer once nothing reads it any more."""
+    while array.base is not None:
+        array = array.base
+    spare = getattr(_local, "spare", None)
+    if spare is None:
+        spare = _local.spare = []
+    if sum(b.nbytes for b in spare) + array.nbytes <= _SPARE_LIMIT:
+        spare.append(array.reshape(-1))
 
 
 class Plan:
@@ -112,9 +144,8 @@ class Plan:
         self.Ho = (self.Hp - self.dh * (self.kh - 1) - 1) // self.sh + 1
         self.Wo = (self.Wp - self.dw * (self.kw - 1) - 1) // self.sw + 1
         self.mode = mode or self._choose()
-        # the "columns" plan keeps its column matrix for the weight gradient when it is small
-        # enough to come from the heap (below glibc's mmap threshold, see backend.py);
-        # larger ones are rebuilt in backward in scratch memory instead of page-faulting
+        # with keep, the forward's column matrix (or shifted input) stays for the weight
+        # gradient in a lent buffer instead of being rebuilt in backward
         self.keep, self.columns = False, None
 
     def _choose(self) -> str:
@@ -219,6 +250,9 @@ def _shifted(x, p: Plan):
     """Y (C*kw, N*Hp*Wp + span): the padded input grid and its kw horizontal shifts."""
     xp = array_module(x)
     q = p.N * p.Hp * p.Wp
+    if p.columns is not None:
+        return p.columns, q
+    q = p.N * p.Hp * p.Wp
     span = (p.kh - 1) * p.dh * p.Wp  # extra columns the kernel rows below need
     width = q + span
     grid = scratch("conv.grid", (p.C, width + (p.kw - 1) * p.dw), x.dtype, xp)
@@ -231,12 +265,24 @@ def _shifted(x, p: Plan):
     image[:, :, top:bottom, right:] = 0
     grid[:, q:] = 0
     image[:, :, top:bottom, left:right] = x.transpose(1, 0, 2, 3)
-    shifted = scratch("conv.shifted", (p.C, p.kw, width), x.dtype, xp)
+    shape = (p.C, p.kw, width)
+    shifted = lend(shape, x.dtype, xp) if p.keep else scratch("conv.shifted", shape, x.dtype,
+                                                              xp)
     item = grid.itemsize
     view = xp.lib.stride_tricks.as_strided(grid, (p.C, p.kw, width),
                                            (grid.strides[0], p.dw * item, item))
     in_halves(lambda a, b: xp.copyto(shifted[a:b], view[a:b]), p.C, shifted.nbytes, xp)
-    return shifted.reshape(p.C * p.kw, width), q
+    shifted = shifted.reshape(p.C * p.kw, width)
+    if p.keep:
+        p.columns = shifted
+    return shifted, q
+
+
+def _release(p: Plan) -> None:
+    """The weight gradient is done: the kept columns go back for reuse."""
+    if p.columns is not None:
+        give_back(p.columns)
+        p.columns = None
 
 
 def _shift_forward(x, weight, bias, p: Plan):
@@ -281,6 +327,7 @@ def _shift_weight_grad(x, grad, p: Plan):
         stack[i, :, i * row:i * row + q] = stack[0, :, :q]
         stack[i, :, i * row + q:] = 0
     product = xp.matmul(shifted, stack.reshape(p.kh * o, width).T)  # (C*kw, kh*O)
+    _release(p)
     return product.reshape(p.C, p.kw, p.kh, o).transpose(3, 0, 2, 1).copy()
 
 
@@ -322,8 +369,8 @@ def _columns(x, p: Plan):
         return p.columns
     grid = _padded(x, p, "conv.input")
     shape = (p.C, p.kh, p.kw, p.N, p.Ho, p.Wo)
-    keep = p.keep and x.dtype.itemsize * p.C * p.kh * p.kw * p.N * p.Ho * p.Wo <= 32 << 20
-    cols = xp.empty(shape, x.dtype) if keep else scratch("conv.columns", shape, x.dtype, xp)
+    keep = p.keep
+    cols = lend(shape, x.dtype, xp) if keep else scratch("conv.columns", shape, x.dtype, xp)
     view = _window_view(grid, p)
     in_halves(lambda a, b: xp.copyto(cols[:, :, :, a:b], view[:, :, :, a:b]), p.N, cols.nbytes,
               xp)
@@ -362,7 +409,7 @@ def _columns_backward(x, weight, grad, p: Plan, need_input, need_weight):
     if need_weight:  # (K/g, NL) @ (NL, O/g) per group, the faster orientation for BLAS
         cols = _grouped(_columns(x, p), g)
         grad_weight = xp.matmul(cols, go.transpose(0, 2, 1)).transpose(0, 2, 1)
-        p.columns = None
+        _release(p)
     if need_input:
         k = p.C * p.kh * p.kw
         gcols = scratch("conv.columns", (g, k // g, go.shape[2]), grad.dtype, xp)
