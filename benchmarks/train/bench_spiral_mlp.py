@@ -46,14 +46,18 @@ def init_weights(seed=1):
 
 
 def train(lib, x_np, y_np, weights, steps=STEPS, lr=1.0):
-    """Plain PyTorch code: the benchmark body is identical for both libraries."""
-    F = lib.nn.functional
+    """Plain PyTorch code (nn.Sequential of Linear layers, F.cross_entropy, optim.SGD): the
+    benchmark body is identical for both libraries."""
+    nn = lib.nn
     x, y = lib.from_numpy(x_np), lib.from_numpy(y_np)
-    w1, b1, w2, b2 = (lib.tensor(w, requires_grad=True) for w in weights)
-    optimizer = lib.optim.SGD([w1, b1, w2, b2], lr=lr)
+    model = nn.Sequential(nn.Linear(2, 100), nn.ReLU(), nn.Linear(100, 3))
+    with lib.no_grad():  # the same starting weights for both (Linear stores W transposed)
+        for layer, (w, b) in zip((model[0], model[2]), (weights[:2], weights[2:])):
+            layer.weight.copy_(lib.from_numpy(w.T.copy()))
+            layer.bias.copy_(lib.from_numpy(b))
+    optimizer = lib.optim.SGD(model.parameters(), lr=lr)
     for _ in range(steps):
-        hidden = F.relu(x @ w1 + b1)
-        loss = F.cross_entropy(hidden @ w2 + b2, y)
+        loss = nn.functional.cross_entropy(model(x), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
