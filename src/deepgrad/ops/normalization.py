@@ -106,13 +106,15 @@ class BatchNorm(Function):
         if need_weight or need_input and training:
             sum_gxhat = _channel_dot(g3, centered, xp) * invstd
         grad_input = None
-        if need_input:
-            grad_input = g3 * scale[:, None]
-            if training:
-                # d/dx of BN: scale * (g - mean(g) - xhat * mean(g * xhat)), per channel
-                correction = centered * (scale * invstd * sum_gxhat / ctx.count)[:, None]
-                correction += (scale * sum_g / ctx.count)[:, None]
-                grad_input -= correction
+        if need_input and not training:
+            grad_input = (g3 * scale[:, None]).reshape(g.shape)
+        elif need_input:
+            # d/dx of BN: scale * (g - mean(g) - xhat * mean(g * xhat)), per channel, in
+            # four passes over one new array (xhat = centered * invstd)
+            grad_input = centered * (invstd * sum_gxhat / ctx.count)[:, None]
+            grad_input += (sum_g / ctx.count)[:, None]
+            xp.subtract(g3, grad_input, out=grad_input)
+            grad_input *= scale[:, None]
             grad_input = grad_input.reshape(g.shape)
         wrap = lambda a: None if a is None else Tensor._make(a)  # noqa: E731
         return (wrap(grad_input), wrap(sum_gxhat if need_weight else None),
