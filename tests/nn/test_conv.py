@@ -287,3 +287,23 @@ def test_empty_batch(kernel, padding):
         grads.append((out, x.grad, w.grad))
     for d, t in zip(grads[1], grads[0]):
         assert_close(d, t, 0, 0, "empty batch")
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_convolutions_split_over_threads_match_torch(monkeypatch, threads):
+    """Copies and sums above 2 MB run as two halves on two threads (DEEPGRAD_KERNEL_THREADS);
+    the result must not depend on it."""
+    monkeypatch.setattr(im2col, "_THREADS", threads)
+    rng = np.random.default_rng(0)
+    for x_shape, w_shape, kw in [((8, 32, 32, 32), (16, 32, 3, 3), {"padding": 1}),
+                                 ((16, 16, 32, 32), (8, 16, 3, 3), {"stride": 2})]:
+        x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+        tx, dx = torch.tensor(x, requires_grad=True), deepgrad.tensor(x, requires_grad=True)
+        tw, dw = torch.tensor(w, requires_grad=True), deepgrad.tensor(w, requires_grad=True)
+        t_out = torch.nn.functional.conv2d(tx, tw, **kw)
+        d_out = deepgrad.nn.functional.conv2d(dx, dw, **kw)
+        assert_close(d_out, t_out, 1e-10, 1e-10, f"{x_shape} output")
+        t_out.sum().backward()
+        d_out.sum().backward()
+        assert_close(dx.grad, tx.grad, 1e-10, 1e-10, "input grad")
+        assert_close(dw.grad, tw.grad, 1e-9, 1e-9, "weight grad")
