@@ -50,9 +50,10 @@ def main() -> None:
                 times[lib_name] = None
                 print(f"{lib_name} {name}: {type(error).__name__}: {error}")
                 continue
-            times[lib_name] = median_time(lambda: op(lib, a, b), repeats=15, inner=400)
+            times[lib_name] = median_time(lambda op=op, lib=lib, a=a, b=b: op(lib, a, b),
+                                          repeats=15, inner=400)
 
-            def step():
+            def step(op=op, lib=lib, a=a, b=b):
                 a.grad = None
                 op(lib, a, b).sum().backward()
 
