@@ -119,12 +119,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=9)
     args = parser.parse_args()
-    print(f"load average {os.getloadavg()[0]:.2f} (run with the machine otherwise idle)")
+    load = os.getloadavg()[0]
+    print(f"load average {load:.2f} (run with the machine otherwise idle)")
     rows = run(args.repeats)
     headers = list(rows[0])
     print_table(headers, [[r[h] for h in headers] for r in rows])
     print("ratio = deepgrad time / torch time (above 1: deepgrad slower)")
-    print("wrote", write_result("ops_conv", rows))
+    print("wrote", write_result("ops_conv", rows + [{"load_average": round(load, 2),
+                                                      "repeats": args.repeats}]))
 
 
 if __name__ == "__main__":
