@@ -7,8 +7,8 @@ data loading and a vision model zoo.
 
 from __future__ import annotations
 
-# Importing ops attaches each family's Tensor methods; it needs the Tensor class above.
-from . import autograd, backend, ops  # noqa: E402,I001
+# Importing ops attaches each family's Tensor methods (conv, pooling: the NN kernels).
+from . import autograd, backend, ops
 from ._creation import (
     arange,
     as_tensor,
@@ -45,6 +45,7 @@ from .backend import (
     seed,
     set_default_dtype,
 )
+from .ops import conv, pooling  # noqa: F401 - pooling brings ops.adaptive_pooling
 
 # The torch-level functions (deepgrad.exp, deepgrad.cat, ...) are each family's __all__:
 # an op is added in one place, its family file, and appears here.
@@ -52,7 +53,7 @@ for _family in (ops.conversion, ops.elementwise, ops.reduction, ops.shape, ops.l
                 ops.selection, ops.statistics, ops.softmax,
                 ops.indexing, ops.scatter, ops.joining, ops.diagonal,
                 ops.comparison, ops.piecewise, ops.transcendental, ops.trigonometric,
-                ops.fill):
+                ops.fill, ops.conv, ops.pooling, ops.adaptive_pooling):
     globals().update({_name: getattr(_family, _name) for _name in _family.__all__})
 del _family
 
