@@ -12,6 +12,7 @@ import numpy as np
 from . import backend
 from .autograd import function as _function
 from .autograd import grad_mode
+from .autograd import views as _views
 
 _mode = grad_mode.state
 _ndarray = np.ndarray
@@ -45,10 +46,15 @@ class Tensor:
     """
 
     __slots__ = (
-        "_data", "grad", "_requires_grad", "grad_fn", "_output_nr", "_version", "_hooks",
+        "_data", "grad", "_requires_grad", "grad_fn", "_output_nr", "_counter", "_base", "_hooks",
         "_retains_grad", "__weakref__", "__dict__",
     )
     __array_priority__ = 1000  # numpy_array * tensor dispatches to Tensor.__rmul__
+    # Alias bookkeeping set per instance by autograd.views / detach (class defaults keep
+    # _make lean): a view's differentiable base when it differs from _base, and whether this
+    # tensor is a detached alias (shares the version counter but is not a view).
+    _view_base = None
+    _detached = False
 
     def __init__(self, *args, **kwargs):
         from ._creation import _construct  # noqa: PLC0415 - creation imports Tensor
@@ -66,7 +72,8 @@ class Tensor:
         t._requires_grad = requires_grad
         t.grad_fn = grad_fn
         t._output_nr = output_nr
-        t._version = 0
+        t._counter = 0
+        t._base = None
         t._hooks = None
         t._retains_grad = False
         return t
@@ -245,7 +252,8 @@ class Tensor:
         if self.grad is not None:
             result.grad = Tensor._make(self.grad._data.copy())
         memo[id(self)] = result
-        result.__dict__.update({k: v for k, v in getattr(self, "__dict__", {}).items()})
+        result.__dict__.update({k: v for k, v in getattr(self, "__dict__", {}).items()
+                                if k not in ("_view_base", "_detached")})  # nobody's alias
         return result
 
     @staticmethod
@@ -255,14 +263,34 @@ class Tensor:
         t._requires_grad = requires_grad
         t.grad_fn = None
         t._output_nr = 0
-        t._version = 0
+        t._counter = 0
+        t._base = None
         t._hooks = None
         t._retains_grad = False
 
     # ------------------------------------------------------------ graph
     def detach(self) -> Tensor:
-        """A new leaf sharing this tensor's data, outside the graph."""
-        return Tensor._make(self._data)
+        """A new leaf sharing this tensor's data (and version counter), outside the graph."""
+        t = Tensor._make(self._data)
+        t._base = self if self._base is None else self._base
+        t._detached = True
+        return t
+
+    @property
+    def _version(self) -> int:
+        """In-place modification count, shared by a tensor, its views and detached aliases
+        (the counter lives on the root tensor) so a saved tensor changed through any alias
+        is caught at backward."""
+        base = self._base
+        return self._counter if base is None else base._counter
+
+    @_version.setter
+    def _version(self, value: int) -> None:
+        base = self._base
+        if base is None:
+            self._counter = value
+        else:
+            base._counter = value
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -344,6 +372,13 @@ class Tensor:
             raise RuntimeError(
                 "a leaf Variable that requires grad is being used in an in-place operation."
             )
+        view_base = None if self._base is None else _views.view_base_of(self)
+        if record and view_base is not None and view_base.grad_fn is None and \
+                view_base._requires_grad:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation."
+            )
         if not record:
             _mode.enabled, previous = False, _mode.enabled
             try:
@@ -359,6 +394,8 @@ class Tensor:
         self.grad_fn = result.grad_fn
         self._output_nr = result._output_nr
         self._requires_grad = result._requires_grad
+        if view_base is not None:  # the write changed the base too: rebase its graph
+            _views.rebase(self)
         return self
 
     def _write(self, values, op: str) -> None:

@@ -156,11 +156,11 @@ class Function:
             finally:
                 _mode.enabled = record
         if edges is None:
-            return _wrap_outputs(result, None)
+            return _wrap_outputs(result, None, args)
         ctx.next_edges = edges
         ctx.input_shapes = [None if e is None else a._data.shape
                             for a, e in zip(args, edges, strict=False)]
-        outputs = _wrap_outputs(result, ctx)
+        outputs = _wrap_outputs(result, ctx, args)
         if ctx._saved:
             _resolve_saved(ctx, args, result, outputs)
         return outputs
@@ -170,8 +170,9 @@ _NO_GRAD_NEEDED = [(False,) * n for n in range(8)]
 _new = object.__new__
 
 
-def _wrap_outputs(result, node):
-    """Turn forward's result (array, Tensor, or tuple of them) into output Tensors."""
+def _wrap_outputs(result, node, args):
+    """Turn forward's result (array, Tensor, or tuple of them) into output Tensors; those
+    aliasing an input's memory become views of it (see ``autograd.views``)."""
     make = Tensor._make
     if isinstance(result, tuple):
         nondiff = node._non_differentiable if node is not None else None
@@ -188,14 +189,25 @@ def _wrap_outputs(result, node):
                 continue
             diff = node is not None and _differentiable(data, r, nondiff)
             outs.append(make(data, diff, node if diff else None, i))
-        return tuple(outs)
+        outs = tuple(outs)
+        _views.link_views(args, outs)
+        return outs
     data = result._data if isinstance(result, Tensor) else result
     if node is None:
-        return make(data, False, None, 0)
-    if data.dtype.kind != "f" or node._non_differentiable and not _differentiable(
+        out = make(data, False, None, 0)
+    elif data.dtype.kind != "f" or node._non_differentiable and not _differentiable(
             data, result, node._non_differentiable):
-        return make(data, False, None, 0)
-    return make(data, True, node, 0)
+        out = make(data, False, None, 0)
+    else:
+        out = make(data, True, node, 0)
+    base = data.base
+    if base is not None:  # fresh results own their memory; views have a base
+        source = args[0] if args else None
+        if type(source) is Tensor and base is source._data and source._base is None:
+            out._base = source  # the usual view: of the first input, itself not an alias
+        else:
+            _views.link_views(args, out)
+    return out
 
 
 def _differentiable(data, original, nondiff) -> bool:
@@ -228,7 +240,9 @@ def _resolve_saved(ctx, args, result, outputs) -> None:
                     break
         resolved.append(match if match is not None else Tensor._make(value, False, None, 0))
     ctx._saved = resolved
-    ctx._saved_versions = [0 if t is None or type(t) is _SavedOutput else t._version
+    # t._version, read without the property call (a view's counter lives on its base)
+    ctx._saved_versions = [0 if t is None or type(t) is _SavedOutput
+                           else t._counter if t._base is None else t._base._counter
                            for t in resolved]
 
 
@@ -248,7 +262,8 @@ class _SavedOutput:
         self.data = output._data
         self.output_nr = output._output_nr
         self.ref = weakref.ref(output)
-        self.version = output._version
+        base = output._base  # output._version without the property call
+        self.version = output._counter if base is None else base._counter
 
     def unpack(self, node):
         live = self.ref()
@@ -524,3 +539,6 @@ def _run_leaf_hooks(leaf, grad):
         if new is not None:
             grad = new
     return grad
+
+
+from . import views as _views  # noqa: E402 - views builds on Function
