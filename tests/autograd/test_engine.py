@@ -4,6 +4,8 @@ backward(inputs=...), hooks, version counters, in-place on the graph, gradient-s
 Every expected value comes from running the same code on torch.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -580,3 +582,45 @@ def test_no_grad_getitem_view_shares_the_version_counter():
 
     d, t = both(run)
     assert d == t
+
+
+# ---------------------------------------------------------------- anomaly mode, dict inputs
+
+def test_detect_anomaly_names_the_node_that_returned_nan():
+    messages = []
+    for lib in LIBS:
+        (x,) = leaves(lib, X)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch warns that anomaly mode is slow
+            with lib.autograd.detect_anomaly():
+                with pytest.raises(RuntimeError, match="returned nan values") as info:
+                    (x * float("nan")).sum().backward()
+        messages.append(str(info.value).splitlines()[0])
+    assert messages[0] == messages[1]
+
+
+def test_without_anomaly_mode_nan_gradients_pass_silently():
+    for lib in LIBS:
+        (x,) = leaves(lib, X)
+        (x * float("nan")).sum().backward()
+        assert np.isnan(np_of(x.grad)).all()
+
+
+def test_set_detect_anomaly_switches_and_restores():
+    for lib in LIBS:
+        with lib.autograd.set_detect_anomaly(True):
+            assert lib.is_anomaly_enabled() if lib is torch else \
+                deepgrad.autograd.anomaly_mode.is_anomaly_enabled()
+        lib.autograd.set_detect_anomaly(False)
+    assert not deepgrad.autograd.anomaly_mode.is_anomaly_enabled()
+
+
+def test_grad_with_dict_inputs_returns_a_dict():
+    def run(lib):
+        x, y = leaves(lib, X, Y)
+        out = lib.autograd.grad((x * y.exp()).sum(), {"x": x, "y": y})
+        return sorted(out), out["x"], out["y"]
+
+    d, t = both(run)
+    assert d[0] == t[0]
+    assert_same(d[1:], t[1:])

@@ -8,6 +8,7 @@ module is ``deepgrad.autograd.gradcheck`` in ``sys.modules`` and defines ``gradc
 from __future__ import annotations
 
 from ..backend import array_module
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .function import Function, once_differentiable, run_backward
 from .grad_mode import (
     enable_grad,
@@ -21,13 +22,16 @@ from .grad_mode import (
 __all__ = [
     "Function", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled",
     "inference_mode", "is_grad_enabled", "is_inference_mode_enabled", "once_differentiable",
-    "gradcheck", "gradgradcheck", "functional", "Variable",
+    "gradcheck", "gradgradcheck", "functional", "Variable", "detect_anomaly",
+    "set_detect_anomaly",
 ]
 
 
 def _as_tuple(x):
     if x is None:
         return ()
+    if isinstance(x, dict):  # torch 2.x accepts {name: tensor}
+        return tuple(x.values())
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
@@ -111,6 +115,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         (tensor(12.),)
     """
     outputs = _as_tuple(outputs)
+    names = list(inputs) if isinstance(inputs, dict) else None
     inputs = _as_tuple(inputs)
     for t in inputs:
         if not t._requires_grad:
@@ -123,17 +128,18 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     if is_grads_batched:
-        return _batched_grad(outputs, inputs, grad_outputs, create_graph, allow_unused,
-                             materialize_grads)
-    grads = _default_grads(outputs, grad_outputs)
-    result = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs,
-                          accumulate=False, allow_unused=allow_unused)
+        result = _batched_grad(outputs, inputs, grad_outputs, create_graph, allow_unused,
+                               materialize_grads)
+    else:
+        grads = _default_grads(outputs, grad_outputs)
+        result = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs,
+                              accumulate=False, allow_unused=allow_unused)
     if materialize_grads:
         from .._creation import zeros_like  # noqa: PLC0415
 
         result = tuple(zeros_like(t) if g is None else g
                        for t, g in zip(inputs, result, strict=False))
-    return result
+    return result if names is None else dict(zip(names, result, strict=True))
 
 
 def _batched_grad(outputs, inputs, grad_outputs, create_graph, allow_unused, materialize):

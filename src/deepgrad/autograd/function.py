@@ -21,9 +21,10 @@ import weakref
 
 from .. import _errors
 from ..backend import array_module
-from . import grad_mode
+from . import anomaly_mode, grad_mode
 
 _mode = grad_mode.state
+_anomaly = anomaly_mode.state
 Tensor = None  # set by deepgrad._tensor to break the import cycle
 
 _FREED = (
@@ -453,6 +454,8 @@ def _call_backward(node, grads, buffers, retain_graph):
     result = type(node).backward(node, *grads)
     if type(result) is not tuple:
         result = (result,)
+    if _anomaly.enabled:
+        anomaly_mode.check_gradients(node, result)
     edges = node.next_edges
     if len(result) != len(edges):
         _check_count(node, result, edges)
