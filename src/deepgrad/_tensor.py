@@ -55,6 +55,7 @@ class Tensor:
     # tensor is a detached alias (shares the version counter but is not a view).
     _view_base = None
     _detached = False
+    _post_accumulate_hooks = None
 
     def __init__(self, *args, **kwargs):
         from ._creation import _construct  # noqa: PLC0415 - creation imports Tensor
@@ -319,6 +320,19 @@ class Tensor:
         hooks.append(hook)
         return _RemovableHandle(hooks, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` each time backward has accumulated into this leaf's ``.grad``
+        (e.g. to step an optimizer per parameter during backward)."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return _RemovableHandle(self._post_accumulate_hooks, hook)
+
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
         if not self._requires_grad:
@@ -354,6 +368,9 @@ class Tensor:
             self.grad = self.grad + grad
         else:
             self.grad._data += grad._data
+        if self._post_accumulate_hooks:
+            for hook in list(self._post_accumulate_hooks):
+                hook(self)
 
     # ------------------------------------------------------------ in place
     def _inplace(self, compute, *args, op: str = "inplace"):

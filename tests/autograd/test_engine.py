@@ -624,3 +624,29 @@ def test_grad_with_dict_inputs_returns_a_dict():
     d, t = both(run)
     assert d[0] == t[0]
     assert_same(d[1:], t[1:])
+
+
+def test_post_accumulate_grad_hook():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        seen = []
+        handle = x.register_post_accumulate_grad_hook(
+            lambda p: seen.append((p is x, p.grad.clone(), lib.is_grad_enabled())))
+        (x * x).sum().backward()
+        (x * 3).sum().backward()
+        handle.remove()
+        (x * 3).sum().backward()
+        return [s[0] for s in seen], [s[2] for s in seen], [s[1] for s in seen], x.grad
+
+    d, t = both(run)
+    assert d[0] == t[0] and d[1] == t[1]
+    assert_same(d[2:], t[2:])
+
+
+def test_post_accumulate_grad_hook_only_on_leaves_requiring_grad():
+    for lib in LIBS:
+        (x,) = leaves(lib, X)
+        with pytest.raises(RuntimeError, match="cannot be registered on non-leaf tensors"):
+            (x * 2).register_post_accumulate_grad_hook(lambda p: None)
+        with pytest.raises(RuntimeError, match="doesn't require gradient"):
+            lib.tensor(X.copy()).register_post_accumulate_grad_hook(lambda p: None)

@@ -76,6 +76,17 @@ def test_hessian_of_cubic_at_one_one_with_a_two_vector():
     np.testing.assert_array_equal(d.numpy(), [[6.0, -3.0], [-3.0, 6.0]])
 
 
+def test_hessian_of_cubic_with_an_indexed_two_vector():
+    def run(lib):
+        f = cubic(lib)
+        return functional(lib).hessian(lambda v: f(v[0], v[1]),
+                                       lib.tensor([1.0, 1.0], dtype=lib.float64))
+
+    d, t_ = both(run)
+    assert_same_structure(d, t_)
+    np.testing.assert_array_equal(d.numpy(), [[6.0, -3.0], [-3.0, 6.0]])
+
+
 # ---------------------------------------------------------------- jacobian
 
 def test_jacobian_single_input_single_output():
