@@ -176,3 +176,8 @@ def test_gradcheck_names_are_callable_functions():
     module = sys.modules["deepgrad.autograd.gradcheck"]
     assert module.gradcheck is deepgrad.autograd.gradcheck
     assert deepgrad.autograd.gradcheck(lambda t: t.exp(), leaf(deepgrad, A))
+
+
+def test_forward_ad_check_is_refused_clearly():
+    with pytest.raises(NotImplementedError, match="forward-mode AD"):
+        gradcheck(lambda t: t * 2, (leaf(deepgrad, A),), check_forward_ad=True)

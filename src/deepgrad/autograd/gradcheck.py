@@ -148,6 +148,7 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
             |numerical|``.
         raise_exception: raise ``GradcheckError`` on failure (else return False).
         nondet_tol: allowed difference between two backward runs (reentrancy check).
+        check_forward_ad: not supported (deepgrad has no forward-mode AD): raises.
         The other flags are accepted for torch compatibility; ``fast_mode`` checks the full
         Jacobian anyway.
 
@@ -159,6 +160,9 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
         >>> gradcheck(lambda t: (t * t).exp(), (x,))
         True
     """
+    if check_forward_ad or check_batched_forward_grad:
+        raise NotImplementedError("gradcheck: deepgrad has no forward-mode AD; use "
+                                  "check_forward_ad=False")
     inputs = _as_tuple(inputs)
     name = f"gradcheck of {_func_name(func)}"
     positions = _differentiable_inputs(inputs)
