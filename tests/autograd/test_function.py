@@ -344,3 +344,38 @@ def test_setup_context_style():
         return y, x.grad
 
     assert_same(*both(run))
+
+
+def add_one_in_place(lib):
+    class AddOne(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1)
+            ctx.mark_dirty(x)
+            return x
+
+        @staticmethod
+        def backward(ctx, grad_out):
+            return grad_out * 2
+
+    return AddOne
+
+
+def test_mark_dirty_returns_the_input_and_rebases_its_graph():
+    def run(lib):
+        (a,) = leaves(lib, X)
+        h = a * 3
+        out = add_one_in_place(lib).apply(h)
+        (h * h).sum().backward()
+        plain = lib.tensor(X.copy())
+        same = add_one_in_place(lib).apply(plain)
+        return out is h, h._version, a.grad, same is plain, plain, same.requires_grad
+
+    assert_same(*both(run))
+
+
+def test_mark_dirty_on_a_leaf_requiring_grad_raises():
+    for lib in (deepgrad, torch):
+        (a,) = leaves(lib, X)
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            add_one_in_place(lib).apply(a)

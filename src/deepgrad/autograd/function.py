@@ -17,7 +17,9 @@ tensor's ``grad_fn`` do not rewire old nodes.
 from __future__ import annotations
 
 import functools
+import itertools
 import weakref
+from heapq import heappop, heappush
 
 from .. import _errors
 from ..backend import array_module
@@ -60,6 +62,7 @@ class Function:
     _saved = ()
     _saved_versions = ()
     _non_differentiable = None
+    _dirty = None  # inputs a user forward modified in place (mark_dirty)
     _tensor_hooks = None  # {output_nr: [hook, ...]} for non-leaf tensor hooks
     _output_meta = None
     input_shapes = ()
@@ -89,8 +92,9 @@ class Function:
         """Outputs passed here get ``requires_grad=False`` (e.g. argmax indices)."""
         self._non_differentiable = outputs
 
-    def mark_dirty(self, *tensors) -> None:  # accepted for API compatibility
-        pass
+    def mark_dirty(self, *tensors) -> None:
+        """Declare inputs that forward modified in place; they are returned as the outputs."""
+        self._dirty = tensors
 
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = value
@@ -135,32 +139,25 @@ class Function:
                     if edges is None:
                         edges = [None] * len(args)
                         needs = [False] * len(args)
+                        shapes = [None] * len(args)
                     fn = a.grad_fn
                     edges[i] = (a, 0) if fn is None else (fn, a._output_nr)
                     needs[i] = True
+                    shapes[i] = a._data.shape
         if edges is not None:
             ctx.needs_input_grad = needs
         else:
             ctx.needs_input_grad = _NO_GRAD_NEEDED[len(args)] if len(args) < 8 else (
                 (False,) * len(args))
-        if cls.raw:
-            result = cls.forward(
-                ctx, *[a._data if isinstance(a, Tensor) else a for a in args], **params)
-        else:
-            record, _mode.enabled = _mode.enabled, False
-            try:
-                if cls.setup_context is Function.setup_context:
-                    result = cls.forward(ctx, *args, **params)
-                else:  # torch 2 style: forward(*args) without ctx, then setup_context
-                    result = cls.forward(*args, **params)
-                    cls.setup_context(ctx, args, result)
-            finally:
-                _mode.enabled = record
+        if not cls.raw:  # a user-defined Function (kept off the built-ins' path)
+            return _apply_user(cls, ctx, args, params, edges, None if edges is None else shapes)
+        result = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args],
+                             **params)
         if edges is None:
             return _wrap_outputs(result, None, args)
         ctx.next_edges = edges
-        ctx.input_shapes = [None if e is None else a._data.shape
-                            for a, e in zip(args, edges, strict=False)]
+        ctx.input_shapes = shapes
+        ctx._seq = next(_sequence)
         outputs = _wrap_outputs(result, ctx, args)
         if ctx._saved:
             _resolve_saved(ctx, args, result, outputs)
@@ -168,6 +165,53 @@ class Function:
 
 
 _NO_GRAD_NEEDED = [(False,) * n for n in range(8)]
+
+
+def _apply_user(cls, ctx, args, params, edges, shapes):
+    """``apply`` for user-defined Functions: forward gets Tensors and runs with grad mode
+    off; torch 2's ``setup_context``; ``mark_dirty`` for forwards that modify an input."""
+    record, _mode.enabled = _mode.enabled, False
+    try:
+        if cls.setup_context is Function.setup_context:
+            result = cls.forward(ctx, *args, **params)
+        else:  # torch 2 style: forward(*args) without ctx, then setup_context
+            result = cls.forward(*args, **params)
+            cls.setup_context(ctx, args, result)
+    finally:
+        _mode.enabled = record
+    if edges is None:
+        outputs = _wrap_outputs(result, None, args)
+        return outputs if ctx._dirty is None else _rebind_dirty(ctx, result, outputs)
+    ctx.next_edges = edges
+    ctx.input_shapes = shapes
+    ctx._seq = next(_sequence)
+    outputs = _wrap_outputs(result, ctx, args)
+    if ctx._dirty is not None:
+        outputs = _rebind_dirty(ctx, result, outputs)
+    if ctx._saved:
+        _resolve_saved(ctx, args, result, outputs)
+    return outputs
+
+
+def _rebind_dirty(ctx, result, outputs):
+    """An input modified in place by forward (``ctx.mark_dirty``) is returned as itself and
+    takes the new node as its grad_fn, as torch does."""
+    results = result if type(result) is tuple else (result,)
+    outs = list(outputs) if type(outputs) is tuple else [outputs]
+    for i, (r, out) in enumerate(zip(results, outs, strict=False)):
+        if not any(r is d for d in ctx._dirty):
+            continue
+        if out.grad_fn is not None:
+            if r.grad_fn is None and r._requires_grad:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an "
+                                   "in-place operation.")
+            r.grad_fn, r._output_nr, r._requires_grad = out.grad_fn, out._output_nr, True
+        r._version += 1
+        outs[i] = r
+    return tuple(outs) if type(outputs) is tuple else outs[0]
+# Creation order of graph nodes. A node's inputs always exist before it, so running nodes
+# newest first (a heap on -_seq) is a topological order, found without walking the graph.
+_sequence = itertools.count()
 _new = object.__new__
 
 
@@ -308,6 +352,7 @@ def _poison(ctx, result, grad_outs):
              for g in grad_outs if g is not None and g._requires_grad]
     edges += [e for e in ctx.next_edges if e is not None]
     node = _new(_OnceDifferentiableError)
+    node._seq = next(_sequence)
     node.op = ctx.name()
     node.next_edges = tuple(edges)
     single = not isinstance(result, tuple)
@@ -377,8 +422,14 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     ``accumulate=True`` (``Tensor.backward``): add gradients to the ``.grad`` of leaves, or
     only of ``inputs`` when given. ``accumulate=False`` (``autograd.grad``): return the
     gradients of ``inputs`` and touch no ``.grad``.
+
+    Nodes run newest first (a heap on creation order, as torch's engine does); a node's
+    gradient is complete when it runs because every consumer of its outputs is newer.
+    Leaves are finished last, so their hooks see the total gradient.
     """
     buffers = {}  # id(node or leaf) -> [gradient per output_nr]
+    heap = []  # (-_seq, node) of nodes holding a gradient
+    leaves = []  # leaves holding a gradient, in first-reached order
     roots = []
     for i, (out, grad) in enumerate(zip(outputs, grad_outputs, strict=False)):
         if not out._requires_grad:
@@ -386,9 +437,8 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
         target = out if out.grad_fn is None else out.grad_fn
-        _add_grad(buffers, target, out._output_nr, grad)
+        _route(buffers, heap, leaves, target, out._output_nr, grad)
         roots.append(target)
-    order = _topological_order(roots)
 
     slots = None  # (id(node or leaf), output_nr) -> positions in inputs
     if inputs is not None:
@@ -396,36 +446,34 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         for i, t in enumerate(inputs):
             key = (id(t if t.grad_fn is None else t.grad_fn), t._output_nr)
             slots.setdefault(key, []).append(i)
-        run = _upstream_of(order, {key[0] for key in slots})
+        run = _upstream_of(_topological_order(roots), {key[0] for key in slots})
     captured = [None] * (len(inputs) if inputs is not None else 0)
 
     previous = _mode.enabled
     _mode.enabled = bool(create_graph)
     pop = buffers.pop
     try:
-        for node in order:
-            grads = pop(id(node), None)
-            if grads is None:
-                continue
-            if isinstance(node, Function):
-                if node._tensor_hooks:
-                    _run_tensor_hooks(node, grads)
-                if slots is not None:
-                    for nr, g in enumerate(grads):
-                        for i in slots.get((id(node), nr), ()):
-                            captured[i] = g
-                    if id(node) not in run:
-                        continue
-                _call_backward(node, grads, buffers, retain_graph)
+        while heap:
+            node = heappop(heap)[1]
+            grads = pop(id(node))
+            if node._tensor_hooks:
+                _run_tensor_hooks(node, grads)
+            if slots is not None:
+                for nr, g in enumerate(grads):
+                    for i in slots.get((id(node), nr), ()):
+                        captured[i] = g
+                if id(node) not in run:
+                    continue
+            _call_backward(node, grads, buffers, heap, leaves, retain_graph)
+        for leaf in leaves:
+            grad = pop(id(leaf))[0]
+            if leaf._hooks:
+                grad = _run_leaf_hooks(leaf, grad)
+            if slots is None:
+                leaf._accumulate_grad(grad)
             else:
-                grad = grads[0]
-                if node._hooks:
-                    grad = _run_leaf_hooks(node, grad)
-                if slots is None:
-                    node._accumulate_grad(grad)
-                else:
-                    for i in slots.get((id(node), 0), ()):
-                        captured[i] = grad
+                for i in slots.get((id(leaf), 0), ()):
+                    captured[i] = grad
     finally:
         _mode.enabled = previous
 
@@ -445,7 +493,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     return tuple(captured)
 
 
-def _call_backward(node, grads, buffers, retain_graph):
+def _call_backward(node, grads, buffers, heap, leaves, retain_graph):
     """Run one node's backward and route each input gradient along its edge."""
     if node._saved is None:
         raise RuntimeError(_FREED)
@@ -470,9 +518,31 @@ def _call_backward(node, grads, buffers, retain_graph):
                 f"backward returned a gradient of the wrong shape for input {i}",
                 gradient=g, input=_Shape(shape),
             )
-        _add_grad(buffers, edge[0], edge[1], g)
+        _route(buffers, heap, leaves, edge[0], edge[1], g)
     if not retain_graph and node._saved:  # as torch: only nodes that saved tensors refuse
         node._saved = None  # a second backward; the others can run again
+
+
+def _route(buffers, heap, leaves, target, nr, grad):
+    """Add ``grad`` to output ``nr`` of ``target``; the first gradient a node gets queues it."""
+    key = id(target)
+    slot = buffers.get(key)
+    if slot is None:
+        if isinstance(target, Function):
+            meta = target._output_meta
+            slot = [None] * (nr + 1 if meta is None else max(nr + 1, len(meta)))
+            heappush(heap, (-target._seq, target))
+        else:
+            slot = [None]
+            leaves.append(target)
+        buffers[key] = slot
+        slot[nr] = grad
+    elif nr < len(slot):
+        current = slot[nr]
+        slot[nr] = grad if current is None else current + grad
+    else:
+        slot.extend([None] * (nr - len(slot)))
+        slot.append(grad)
 
 
 def _check_count(node, result, edges) -> None:
@@ -508,19 +578,6 @@ def _fill_missing(node, grads):
                 shape, dtype, xp = metas[i]
                 grads[i] = Tensor._make(xp.zeros(shape, dtype), False, None, 0)
     return grads
-
-
-def _add_grad(buffers, target, nr, grad):
-    key = id(target)
-    slot = buffers.get(key)
-    if slot is None:
-        buffers[key] = [grad] if nr == 0 else [None] * nr + [grad]
-    elif nr < len(slot):
-        current = slot[nr]
-        slot[nr] = grad if current is None else current + grad
-    else:
-        slot.extend([None] * (nr - len(slot)))
-        slot.append(grad)
 
 
 def _run_tensor_hooks(node, grads):
