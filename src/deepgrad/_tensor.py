@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
+from .autograd import engine as _engine
 from .autograd import function as _function
 from .autograd import grad_mode
 from .autograd import views as _views
@@ -471,3 +472,4 @@ def _wrap_dim(dim: int, ndim: int, op: str) -> int:
 
 wrap_dim = _wrap_dim
 _function.Tensor = Tensor
+_engine.Tensor = Tensor

@@ -650,3 +650,44 @@ def test_post_accumulate_grad_hook_only_on_leaves_requiring_grad():
             (x * 2).register_post_accumulate_grad_hook(lambda p: None)
         with pytest.raises(RuntimeError, match="doesn't require gradient"):
             lib.tensor(X.copy()).register_post_accumulate_grad_hook(lambda p: None)
+
+
+def test_node_prehook_and_hook():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        y = (x * 2).exp()
+        seen = []
+        pre = y.grad_fn.register_prehook(lambda go: seen.append(go[0].clone()) or (go[0] * 10,))
+        post = y.grad_fn.register_hook(
+            lambda gi, go: seen.append((gi[0].clone(), go[0].clone())) or (gi[0] + 1,))
+        y.sum().backward(retain_graph=True)
+        first = x.grad.clone()
+        pre.remove()
+        post.remove()
+        x.grad = None
+        y.sum().backward()
+        return seen[0], seen[1], first, x.grad
+
+    assert_same(*both(run))
+
+
+def test_next_functions_show_leaves_as_accumulate_grad():
+    for lib in LIBS:
+        (x,) = leaves(lib, X)
+        y = (x * 2).exp()
+        mul = y.grad_fn.next_functions[0][0]
+        accumulate, nr = mul.next_functions[0]
+        assert nr == 0 and accumulate.variable is x
+        assert accumulate.name() == "torch::autograd::AccumulateGrad"
+        assert accumulate.next_functions == ()
+
+
+def test_backward_inputs_accumulate_in_place_without_recording():
+    def run(lib):
+        (x,) = leaves(lib, X)
+        (x * x).sum().backward(inputs=[x])
+        first = x.grad
+        (x * 3).sum().backward(inputs=[x])
+        return first is x.grad, x.grad.requires_grad, x.grad
+
+    assert_same(*both(run))

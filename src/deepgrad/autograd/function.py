@@ -1,5 +1,5 @@
-"""The autograd mechanism: ``Function`` (one differentiable op, its ctx and its graph node
-in one object) and the reverse-mode engine that runs ``backward``.
+"""The autograd mechanism: ``Function``, one differentiable op, its ctx and its graph node in
+one object (the engine that runs ``backward`` is ``engine.py``).
 
 A ``Function`` subclass defines ``forward(ctx, *inputs, **params)`` and
 ``backward(ctx, *grad_outs)``. Built-in ops set ``raw = True``: their forward receives raw
@@ -19,14 +19,11 @@ from __future__ import annotations
 import functools
 import itertools
 import weakref
-from heapq import heappop, heappush
 
-from .. import _errors
 from ..backend import array_module
-from . import anomaly_mode, grad_mode
+from . import grad_mode
 
 _mode = grad_mode.state
-_anomaly = anomaly_mode.state
 Tensor = None  # set by deepgrad._tensor to break the import cycle
 
 _FREED = (
@@ -64,6 +61,7 @@ class Function:
     _non_differentiable = None
     _dirty = None  # inputs a user forward modified in place (mark_dirty)
     _tensor_hooks = None  # {output_nr: [hook, ...]} for non-leaf tensor hooks
+    _node_hooks = None  # {"pre": [...], "post": [...]} from register_prehook / register_hook
     _output_meta = None
     input_shapes = ()
     materialize_grads = True
@@ -108,11 +106,28 @@ class Function:
 
     @property
     def next_functions(self) -> tuple:
-        return tuple((None, 0) if e is None else e for e in self.next_edges)
+        """``(node, output_nr)`` per input; a leaf shows as an ``AccumulateGrad`` node."""
+        return tuple((None, 0) if e is None else
+                     (AccumulateGrad(e[0]), 0) if isinstance(e[0], Tensor) else e
+                     for e in self.next_edges)
+
+    def register_prehook(self, hook):
+        """Call ``hook(grad_outputs)`` before this node's backward; returning a tuple
+        replaces the gradients it receives."""
+        return self._add_node_hook("pre", hook)
 
     def register_hook(self, hook):
-        raise NotImplementedError(
-            "hooks on graph nodes are not supported; use Tensor.register_hook")
+        """Call ``hook(grad_inputs, grad_outputs)`` after this node's backward; returning a
+        tuple replaces the gradients it passes on."""
+        return self._add_node_hook("post", hook)
+
+    def _add_node_hook(self, kind, hook):
+        from .._tensor import _RemovableHandle  # noqa: PLC0415 - _tensor imports this module
+
+        if self._node_hooks is None:
+            self._node_hooks = {"pre": [], "post": []}
+        self._node_hooks[kind].append(hook)
+        return _RemovableHandle(self._node_hooks[kind], hook)
 
     # ------------------------------------------------------------ op API
     @staticmethod
@@ -165,6 +180,23 @@ class Function:
 
 
 _NO_GRAD_NEEDED = [(False,) * n for n in range(8)]
+
+
+class AccumulateGrad:
+    """How ``next_functions`` shows a leaf (torch's AccumulateGrad node): ``.variable`` is
+    the leaf tensor; the engine accumulates into its ``.grad``."""
+
+    __slots__ = ("variable",)
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def name(self) -> str:
+        return "torch::autograd::AccumulateGrad"
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad object>"
 
 
 def _apply_user(cls, ctx, args, params, edges, shapes):
@@ -376,229 +408,5 @@ class _OnceDifferentiableError(Function):
         )
 
 
-# ---------------------------------------------------------------- the engine
-
-def _topological_order(roots):
-    """Nodes and leaves reachable from roots, consumers before producers (reverse
-    post-order of an iterative DFS, so a 10,000-op chain does not hit the recursion limit)."""
-    order = []
-    seen = set()
-    stack = [(node, False) for node in roots]
-    push, pop, mark = stack.append, stack.pop, seen.add
-    while stack:
-        node, done = pop()
-        if done:
-            order.append(node)
-            continue
-        key = id(node)
-        if key in seen:
-            continue
-        mark(key)
-        push((node, True))
-        if isinstance(node, Function):
-            for edge in node.next_edges:
-                if edge is not None and id(edge[0]) not in seen:
-                    push((edge[0], False))
-    order.reverse()
-    return order
-
-
-def _upstream_of(order, wanted):
-    """ids of nodes with a wanted node or leaf somewhere among their inputs' history."""
-    reach = set()
-    for node in reversed(order):  # producers before consumers
-        if isinstance(node, Function):
-            for edge in node.next_edges:
-                if edge is not None and (id(edge[0]) in reach or id(edge[0]) in wanted):
-                    reach.add(id(node))
-                    break
-    return reach
-
-
-def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
-                 accumulate=True, allow_unused=False):
-    """Propagate ``grad_outputs`` from ``outputs`` back through the graph.
-
-    ``accumulate=True`` (``Tensor.backward``): add gradients to the ``.grad`` of leaves, or
-    only of ``inputs`` when given. ``accumulate=False`` (``autograd.grad``): return the
-    gradients of ``inputs`` and touch no ``.grad``.
-
-    Nodes run newest first (a heap on creation order, as torch's engine does); a node's
-    gradient is complete when it runs because every consumer of its outputs is newer.
-    Leaves are finished last, so their hooks see the total gradient.
-    """
-    buffers = {}  # id(node or leaf) -> [gradient per output_nr]
-    heap = []  # (-_seq, node) of nodes holding a gradient
-    leaves = []  # leaves holding a gradient, in first-reached order
-    roots = []
-    for i, (out, grad) in enumerate(zip(outputs, grad_outputs, strict=False)):
-        if not out._requires_grad:
-            raise RuntimeError(
-                f"element {i} of tensors does not require grad and does not have a grad_fn"
-            )
-        target = out if out.grad_fn is None else out.grad_fn
-        _route(buffers, heap, leaves, target, out._output_nr, grad)
-        roots.append(target)
-
-    slots = None  # (id(node or leaf), output_nr) -> positions in inputs
-    if inputs is not None:
-        slots = {}
-        for i, t in enumerate(inputs):
-            key = (id(t if t.grad_fn is None else t.grad_fn), t._output_nr)
-            slots.setdefault(key, []).append(i)
-        run = _upstream_of(_topological_order(roots), {key[0] for key in slots})
-    captured = [None] * (len(inputs) if inputs is not None else 0)
-
-    previous = _mode.enabled
-    _mode.enabled = bool(create_graph)
-    pop = buffers.pop
-    try:
-        while heap:
-            node = heappop(heap)[1]
-            grads = pop(id(node))
-            if node._tensor_hooks:
-                _run_tensor_hooks(node, grads)
-            if slots is not None:
-                for nr, g in enumerate(grads):
-                    for i in slots.get((id(node), nr), ()):
-                        captured[i] = g
-                if id(node) not in run:
-                    continue
-            _call_backward(node, grads, buffers, heap, leaves, retain_graph)
-        for leaf in leaves:
-            grad = pop(id(leaf))[0]
-            if leaf._hooks:
-                grad = _run_leaf_hooks(leaf, grad)
-            if slots is None:
-                leaf._accumulate_grad(grad)
-            else:
-                for i in slots.get((id(leaf), 0), ()):
-                    captured[i] = grad
-    finally:
-        _mode.enabled = previous
-
-    if accumulate:
-        if inputs is not None:
-            for t, g in zip(inputs, captured, strict=False):
-                if g is not None:
-                    t._accumulate_grad(g)
-        return None
-    if not allow_unused:
-        for i, g in enumerate(captured):
-            if g is None:
-                raise RuntimeError(
-                    f"The differentiated Tensor at index {i} appears to not have been used in "
-                    "the graph. Set allow_unused=True if this is the desired behavior."
-                )
-    return tuple(captured)
-
-
-def _call_backward(node, grads, buffers, heap, leaves, retain_graph):
-    """Run one node's backward and route each input gradient along its edge."""
-    if node._saved is None:
-        raise RuntimeError(_FREED)
-    if node._output_meta is not None:  # multi-output: every output gets a gradient slot
-        grads = _fill_missing(node, grads)
-    result = type(node).backward(node, *grads)
-    if type(result) is not tuple:
-        result = (result,)
-    if _anomaly.enabled:
-        anomaly_mode.check_gradients(node, result)
-    edges = node.next_edges
-    if len(result) != len(edges):
-        _check_count(node, result, edges)
-    for i, (edge, g, shape) in enumerate(zip(edges, result, node.input_shapes, strict=False)):
-        if edge is None or g is None:
-            continue
-        if not isinstance(g, Tensor):
-            g = Tensor._make(g, False, None, 0)
-        if g._data.shape != shape:
-            raise _errors.op_error(
-                RuntimeError, node.name(),
-                f"backward returned a gradient of the wrong shape for input {i}",
-                gradient=g, input=_Shape(shape),
-            )
-        _route(buffers, heap, leaves, edge[0], edge[1], g)
-    if not retain_graph and node._saved:  # as torch: only nodes that saved tensors refuse
-        node._saved = None  # a second backward; the others can run again
-
-
-def _route(buffers, heap, leaves, target, nr, grad):
-    """Add ``grad`` to output ``nr`` of ``target``; the first gradient a node gets queues it."""
-    key = id(target)
-    slot = buffers.get(key)
-    if slot is None:
-        if isinstance(target, Function):
-            meta = target._output_meta
-            slot = [None] * (nr + 1 if meta is None else max(nr + 1, len(meta)))
-            heappush(heap, (-target._seq, target))
-        else:
-            slot = [None]
-            leaves.append(target)
-        buffers[key] = slot
-        slot[nr] = grad
-    elif nr < len(slot):
-        current = slot[nr]
-        slot[nr] = grad if current is None else current + grad
-    else:
-        slot.extend([None] * (nr - len(slot)))
-        slot.append(grad)
-
-
-def _check_count(node, result, edges) -> None:
-    # Missing trailing gradients are fine for inputs that need none (non-tensor params);
-    # extra ones must be None, as torch.
-    if len(result) < len(edges):
-        missing = edges[len(result):]
-        bad = any(e is not None for e in missing)
-    else:
-        bad = any(g is not None for g in result[len(edges):])
-    if bad:
-        raise RuntimeError(
-            f"function {node.name()} returned an incorrect number of gradients "
-            f"(expected {len(edges)}, got {len(result)})"
-        )
-
-
-class _Shape:
-    __slots__ = ("shape",)
-
-    def __init__(self, shape):
-        self.shape = shape
-
-
-def _fill_missing(node, grads):
-    """Pad a multi-output node's gradients to one per output; with materialize_grads (the
-    default) outputs that got no gradient get zeros shaped like them."""
-    metas = node._output_meta
-    grads = list(grads) + [None] * (len(metas) - len(grads))
-    if node.materialize_grads:
-        for i, g in enumerate(grads):
-            if g is None:
-                shape, dtype, xp = metas[i]
-                grads[i] = Tensor._make(xp.zeros(shape, dtype), False, None, 0)
-    return grads
-
-
-def _run_tensor_hooks(node, grads):
-    # retain_grad's hook runs after the user's hooks, as in torch 2.x, so .grad shows the
-    # gradient they produced.
-    for nr, hooks in node._tensor_hooks.items():
-        if nr < len(grads) and grads[nr] is not None:
-            ordered = [h for h in hooks if not getattr(h, "retains_grad", False)]
-            ordered += [h for h in hooks if getattr(h, "retains_grad", False)]
-            for hook in ordered:
-                new = hook(grads[nr])
-                if new is not None:
-                    grads[nr] = new
-
-
-def _run_leaf_hooks(leaf, grad):
-    for hook in leaf._hooks:
-        new = hook(grad)
-        if new is not None:
-            grad = new
-    return grad
-
-
 from . import views as _views  # noqa: E402 - views builds on Function
+from .engine import run_backward  # noqa: E402,F401 - the engine, re-exported
