@@ -8,6 +8,7 @@ module is ``deepgrad.autograd.gradcheck`` in ``sys.modules`` and defines ``gradc
 from __future__ import annotations
 
 from ..backend import array_module
+from . import function as _function
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .function import Function, once_differentiable, run_backward
 from .grad_mode import (
@@ -37,8 +38,7 @@ def _as_tuple(x):
 
 def _default_grads(outputs, grad_outputs):
     """One Tensor gradient per output: ones for one-element outputs when none is given."""
-    from .._tensor import Tensor  # noqa: PLC0415 - _tensor imports this package
-
+    Tensor = _function.Tensor  # noqa: N806 - set once _tensor is imported (import cycle)
     grads = list(_as_tuple(grad_outputs)) or [None] * len(outputs)
     if len(grads) != len(outputs):
         raise RuntimeError(f"grad requires one grad_output per output: got {len(grads)} "

@@ -77,12 +77,16 @@ class Function:
         if saved is None:
             raise RuntimeError(_FREED)
         versions = self._saved_versions
+        if not versions:  # never linked into a graph: nothing to check
+            return tuple(saved)
         result = []
-        for i, t in enumerate(saved):
+        for t, expected in zip(saved, versions, strict=True):
             if type(t) is _SavedOutput:
                 t = t.unpack(self)
-            elif t is not None and versions and t._version != versions[i]:
-                _raise_modified(self, t, versions[i])
+            elif t is not None:
+                base = t._base  # t._version without the property call
+                if (t._counter if base is None else base._counter) != expected:
+                    _raise_modified(self, t, expected)
             result.append(t)
         return tuple(result)
 
