@@ -284,7 +284,7 @@ def _wrap_outputs(result, node, args):
     base = data.base
     if base is not None:  # fresh results own their memory; views have a base
         source = args[0] if args else None
-        if type(source) is Tensor and base is source._data and source._base is None:
+        if isinstance(source, Tensor) and base is source._data and source._base is None:
             out._base = source  # the usual view: of the first input, itself not an alias
         else:
             _views.link_views(args, out)

@@ -35,7 +35,7 @@ def link_views(args, outputs) -> None:
             continue
         source = None
         for a in args:  # usually the output is a direct view of an input's array
-            if type(a) is Tensor and data.base is a._data:
+            if isinstance(a, Tensor) and data.base is a._data:
                 source = a
                 break
         else:
