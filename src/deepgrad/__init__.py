@@ -61,6 +61,9 @@ del _family
 # torch.utils.data, and save/load.
 from . import cuda, linalg, nn, optim, utils  # noqa: E402,I001
 from .serialization import load, save  # noqa: E402,I001
+from ._printing import get_printoptions, printoptions, set_printoptions  # noqa: E402,I001
+from .autograd.anomaly_mode import is_anomaly_enabled  # noqa: E402,I001
+from .autograd.grad_mode import is_inference_mode_enabled  # noqa: E402,I001
 
 float16 = half = backend.float16
 float32 = float = backend.float32  # noqa: A001 - torch's names

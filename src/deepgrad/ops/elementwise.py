@@ -154,7 +154,10 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        need_a, need_b = ctx.needs_input_grad
+        # Save only what backward reads (as torch): a's gradient needs b and vice versa, so
+        # an in-place change of an operand that needs no gradient's partner is allowed.
+        ctx.save_for_backward(a if need_b else None, b if need_a else None)
         return a * b
 
     @staticmethod

@@ -26,6 +26,7 @@ import numpy as np
 from .._tensor import Tensor, wrap_dim
 from ..autograd import grad_mode
 from ..autograd.function import Function
+from ..autograd.views import make_view
 from ..backend import array_module
 
 __all__ = ["narrow", "select", "take", "masked_select", "nonzero", "argwhere", "index_put"]
@@ -300,7 +301,8 @@ def getitem(self: Tensor, key) -> Tensor:
         data = self._data  # nothing to record: skip the graph machinery
         for stage in stages:
             data = data[stage]
-        return _make(data)
+        # a basic-index result shares memory: link it so in-place writes bump x's version
+        return make_view(data, self) if data.base is not None else _make(data)
     except IndexError as error:
         raise _index_error(error, self) from None
 
