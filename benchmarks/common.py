@@ -11,11 +11,18 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
 import time
 
-os.environ.setdefault("OMP_NUM_THREADS", "2")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
-os.environ.setdefault("MKL_NUM_THREADS", "2")
+# Threads for both libraries (BENCH_THREADS=1 when the machine cannot be kept idle: one
+# thread each is far less sensitive to a busy neighbour than torch's two-thread pool).
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+if "numpy" in sys.modules and os.environ.get("OPENBLAS_NUM_THREADS") != str(THREADS):
+    # OpenBLAS reads its thread count when NumPy loads; set it on the command line instead.
+    print(f"warning: NumPy was imported before benchmarks/common.py; run with "
+          f"OPENBLAS_NUM_THREADS={THREADS} OMP_NUM_THREADS={THREADS}", file=sys.stderr)
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, str(THREADS))
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -26,7 +33,7 @@ def libraries():
 
     import deepgrad  # noqa: PLC0415
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(THREADS)
     return [("torch", torch), ("deepgrad", deepgrad)]
 
 
@@ -55,7 +62,7 @@ def machine_info() -> dict:
     return {
         "commit": commit, "python": platform.python_version(), "machine": platform.machine(),
         "cpus": os.cpu_count(), "numpy": numpy.__version__, "torch": torch.__version__,
-        "threads": 2, "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "threads": THREADS, "load": os.getloadavg()[0], "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
 
 
