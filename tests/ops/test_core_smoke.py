@@ -19,3 +19,10 @@ CASES = [
 @pytest.mark.parametrize("case,shapes,dtype", case_params(CASES))
 def test_against_torch(case, shapes, dtype):
     check_case(case, shapes, dtype)
+
+
+def test_broadcast_error_names_the_op_and_both_shapes():
+    import deepgrad
+
+    with pytest.raises(RuntimeError, match=r"add: .*\(2, 3\).*\(4,\)"):
+        deepgrad.ones(2, 3, requires_grad=True) + deepgrad.ones(4)
