@@ -69,7 +69,12 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     Nodes run newest first (a heap on creation order, as torch's engine does); a node's
     gradient is complete when it runs because every consumer of its outputs is newer.
     Leaves are finished last, so their hooks see the total gradient.
+
+    Without ``create_graph`` the buffers hold raw arrays, not Tensors: nodes with a
+    ``raw_backward`` then run on arrays alone, and Tensors are built only at the edges
+    (hooks, a Tensor-level ``backward``, leaves, returned gradients).
     """
+    raw = not create_graph
     buffers = {}  # id(node or leaf) -> [gradient per output_nr]
     heap = []  # (-_seq, node) of nodes holding a gradient
     leaves = []  # leaves holding a gradient, in first-reached order
@@ -80,7 +85,7 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
         target = out if out.grad_fn is None else out.grad_fn
-        _route(buffers, heap, leaves, target, out._output_nr, grad)
+        _route(buffers, heap, leaves, target, out._output_nr, grad._data if raw else grad)
         roots.append(target)
 
     slots = None  # (id(node or leaf), output_nr) -> positions in inputs
@@ -100,16 +105,22 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
             node = heappop(heap)[1]
             grads = pop(id(node))
             if node._tensor_hooks:
+                if raw:
+                    grads = _wrap(grads)
                 _run_tensor_hooks(node, grads)
+                if raw:
+                    grads = _unwrap(grads)
             if slots is not None:
                 for nr, g in enumerate(grads):
                     for i in slots.get((id(node), nr), ()):
                         captured[i] = g
                 if id(node) not in run:
                     continue
-            _call_backward(node, grads, buffers, heap, leaves, retain_graph)
+            _call_backward(node, grads, buffers, heap, leaves, retain_graph, raw)
         for leaf in leaves:
             grad = pop(id(leaf))[0]
+            if raw:
+                grad = Tensor._make(grad, False, None, 0)
             if leaf._hooks:
                 grad = _run_leaf_hooks(leaf, grad)
             if slots is None:
@@ -120,10 +131,13 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         if accumulate and inputs is not None:  # backward(inputs=...), in the engine's mode
             for t, g in zip(inputs, captured, strict=False):
                 if g is not None:
-                    t._accumulate_grad(g)
+                    t._accumulate_grad(Tensor._make(g, False, None, 0) if raw else g)
     finally:
         _mode.enabled = previous
 
+    if raw:
+        captured = [g if g is None or isinstance(g, Tensor) else Tensor._make(g, False, None, 0)
+                    for g in captured]
     if accumulate:
         return None
     if not allow_unused:
@@ -136,35 +150,49 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
     return tuple(captured)
 
 
-def _call_backward(node, grads, buffers, heap, leaves, retain_graph):
-    """Run one node's backward and route each input gradient along its edge."""
+def _call_backward(node, grads, buffers, heap, leaves, retain_graph, raw):
+    """Run one node's backward and route each input gradient along its edge. ``raw``: the
+    gradients are arrays, and so must be what is routed on."""
     if node._saved is None:
         raise RuntimeError(_FREED)
     if node._output_meta is not None:  # multi-output: every output gets a gradient slot
-        grads = _fill_missing(node, grads)
+        grads = _fill_missing(node, grads, raw)
     hooks = node._node_hooks
-    if hooks is not None:
-        grads = _run_prehooks(hooks["pre"], grads)
-    result = type(node).backward(node, *grads)
-    if type(result) is not tuple:
-        result = (result,)
-    if hooks is not None:
-        result = _run_posthooks(hooks["post"], result, grads)
-    if _anomaly.enabled:
-        anomaly_mode.check_gradients(node, result)
+    cls = type(node)
+    if raw and cls.raw_backward is not None and hooks is None and not _anomaly.enabled:
+        result = cls.raw_backward(node, *grads)
+        if type(result) is not tuple:
+            result = (result,)
+    else:
+        if raw:
+            grads = _wrap(grads)
+        if hooks is not None:
+            grads = _run_prehooks(hooks["pre"], grads)
+        result = cls.backward(node, *grads)
+        if type(result) is not tuple:
+            result = (result,)
+        if hooks is not None:
+            result = _run_posthooks(hooks["post"], result, grads)
+        if _anomaly.enabled:
+            anomaly_mode.check_gradients(node, result)
+        if raw:
+            result = tuple(g._data if isinstance(g, Tensor) else g for g in result)
     edges = node.next_edges
     if len(result) != len(edges):
         _check_count(node, result, edges)
     for i, (edge, g, shape) in enumerate(zip(edges, result, node.input_shapes, strict=False)):
         if edge is None or g is None:
             continue
-        if not isinstance(g, Tensor):
+        if raw:
+            if not hasattr(g, "shape"):  # a Python number from a user backward
+                g = Tensor._make(g, False, None, 0)._data
+        elif not isinstance(g, Tensor):
             g = Tensor._make(g, False, None, 0)
-        if g._data.shape != shape:
+        if g.shape != shape:
             raise _errors.op_error(
                 RuntimeError, node.name(),
                 f"backward returned a gradient of the wrong shape for input {i}",
-                gradient=g, input=_Shape(shape),
+                gradient=g if isinstance(g, Tensor) else _Shape(g.shape), input=_Shape(shape),
             )
         _route(buffers, heap, leaves, edge[0], edge[1], g)
     if not retain_graph and node._saved:  # as torch: only nodes that saved tensors refuse
@@ -215,7 +243,7 @@ class _Shape:
         self.shape = shape
 
 
-def _fill_missing(node, grads):
+def _fill_missing(node, grads, raw):
     """Pad a multi-output node's gradients to one per output; with materialize_grads (the
     default) outputs that got no gradient get zeros shaped like them."""
     metas = node._output_meta
@@ -224,8 +252,18 @@ def _fill_missing(node, grads):
         for i, g in enumerate(grads):
             if g is None:
                 shape, dtype, xp = metas[i]
-                grads[i] = Tensor._make(xp.zeros(shape, dtype), False, None, 0)
+                zeros = xp.zeros(shape, dtype)
+                grads[i] = zeros if raw else Tensor._make(zeros, False, None, 0)
     return grads
+
+
+def _wrap(grads):
+    return [g if g is None or isinstance(g, Tensor) else Tensor._make(g, False, None, 0)
+            for g in grads]
+
+
+def _unwrap(grads):
+    return [g._data if isinstance(g, Tensor) else g for g in grads]
 
 
 def _run_tensor_hooks(node, grads):

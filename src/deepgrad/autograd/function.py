@@ -65,6 +65,13 @@ class Function:
     _output_meta = None
     input_shapes = ()
     materialize_grads = True
+    # Optional ``raw_backward(ctx, *grad_arrays) -> arrays``: the same gradients as
+    # ``backward`` computed on raw arrays, for a first-order backward (no create_graph, no
+    # hooks) where building Tensors and graph nodes for the gradient's own ops is wasted
+    # work. ``backward`` stays the differentiable definition; the torch oracle checks both
+    # (first-order gradients take this path, second-order ones ``backward``). It must not
+    # modify the incoming gradient arrays, which may be shared.
+    raw_backward = None
 
     # ------------------------------------------------------------ ctx API
     def save_for_backward(self, *values) -> None:
@@ -88,6 +95,31 @@ class Function:
                 if (t._counter if base is None else base._counter) != expected:
                     _raise_modified(self, t, expected)
             result.append(t)
+        return tuple(result)
+
+    @property
+    def saved_arrays(self) -> tuple:
+        """``saved_tensors`` as raw arrays, version-checked the same way (for
+        ``raw_backward``: no Tensor is built)."""
+        saved = self._saved
+        if saved is None:
+            raise RuntimeError(_FREED)
+        versions = self._saved_versions
+        result = []
+        for i, t in enumerate(saved):
+            if t is None:
+                result.append(None)
+            elif type(t) is _SavedOutput:
+                live = t.ref()
+                if live is not None and live._version != t.version:
+                    _raise_modified(self, live, t.version)
+                result.append(t.data)
+            else:
+                if versions:
+                    base = t._base
+                    if (t._counter if base is None else base._counter) != versions[i]:
+                        _raise_modified(self, t, versions[i])
+                result.append(t._data if isinstance(t, Tensor) else t)
         return tuple(result)
 
     def mark_non_differentiable(self, *outputs) -> None:

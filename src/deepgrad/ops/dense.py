@@ -13,6 +13,7 @@ from .. import _errors
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend import array_module
+from .gemv_sum import column_sum
 from .linalg import MatMul
 from .reduction import Sum
 from .shape import Reshape
@@ -53,6 +54,27 @@ class Linear(Function):
             grad_weight = MatMul.apply(grad_out, x2, True, False)  # (out, M) @ (M, in)
         if need_bias:
             grad_bias = Sum.apply(grad_out, (0,), False, None)
+        return grad_x, grad_weight, grad_bias
+
+
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        x, weight = ctx.saved_arrays
+        need_x, need_weight, need_bias = ctx.needs_input_grad
+        shape = x.shape
+        if len(shape) != 2:
+            grad_out = grad_out.reshape(_rows(shape), weight.shape[0])
+        xp = array_module(grad_out)
+        grad_x = grad_weight = grad_bias = None
+        if need_x:
+            grad_x = xp.matmul(grad_out, weight)
+            if len(shape) != 2:
+                grad_x = grad_x.reshape(shape)
+        if need_weight:
+            x2 = x if len(shape) == 2 else x.reshape(_rows(shape), shape[-1])
+            grad_weight = xp.matmul(grad_out.T, x2)
+        if need_bias:
+            grad_bias = column_sum(grad_out)
         return grad_x, grad_weight, grad_bias
 
 

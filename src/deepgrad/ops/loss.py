@@ -21,6 +21,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend import array_module
 from .elementwise import _zeros_like
+from .gemv_sum import row_sum
 from .softmax import Softmax, SoftmaxGrad, log_softmax
 
 __all__: list = []  # torch exposes these under nn.functional
@@ -138,20 +139,6 @@ def _row_max(x):
     return top[:, None]
 
 
-def _row_sum(x):
-    """``x.sum(axis=1, keepdims=True)`` for (M, C) as one matrix-vector product."""
-    if type(x) is not np.ndarray or x.dtype.kind != "f":
-        return x.sum(axis=1, keepdims=True)
-    key = (x.shape[1], x.dtype)
-    ones = _ONES.get(key)
-    if ones is None:
-        ones = _ONES[key] = np.ones(x.shape[1], x.dtype)
-    return (x @ ones)[:, None]
-
-
-_ONES: dict = {}
-
-
 # ---------------------------------------------------------------- cross entropy
 
 class CrossEntropy(Function):
@@ -167,7 +154,7 @@ class CrossEntropy(Function):
         targets = _Targets("cross_entropy", target, weight, ignore_index, classes, dtype)
         shifted = x - _row_max(x)  # subtract the max for stability
         exp = xp.exp(shifted)
-        total = _row_sum(exp)
+        total = row_sum(exp)
         log_total = xp.log(total)[:, 0]
         losses = log_total - shifted.reshape(-1)[targets.flat]  # -log p(target)
         if targets.row_weight is not None:
@@ -193,6 +180,11 @@ class CrossEntropy(Function):
         (x,) = ctx.saved_tensors
         return CrossEntropyGrad.apply(grad_out, x, ctx), None, None, None, None, None
 
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        (x,) = ctx.saved_arrays  # checks that the logits were not modified in place
+        return _cross_entropy_grad(grad_out, ctx, x.dtype), None, None, None, None, None
+
 
 class CrossEntropyGrad(Function):
     """``d cross_entropy / d logits`` given the output gradient. With ``p = softmax(x)``
@@ -205,22 +197,7 @@ class CrossEntropyGrad(Function):
     def forward(ctx, grad, x, forward_ctx):
         ctx.forward_ctx = forward_ctx
         ctx.save_for_backward(grad, x)
-        targets, reduction = forward_ctx.targets, forward_ctx.reduction
-        xp = array_module(x)
-        scale = _row_scale(xp, grad, targets, reduction, x.dtype)
-        if reduction == "none":
-            scale = scale[:, None]
-        smoothing = forward_ctx.label_smoothing
-        if targets.row_weight is None and not smoothing:  # the common case: (p - onehot) * s
-            result = forward_ctx.probs * scale
-            result.reshape(-1)[targets.flat] -= scale if scale.ndim == 0 else scale[:, 0]
-            return result
-        a, b = _affine_parts(xp, targets, smoothing, x.dtype)
-        with xp.errstate(invalid="ignore"):
-            result = forward_ctx.probs * (scale * a) + scale * b
-        if targets.valid is not None:  # ignored rows get exactly 0 (not 0 * inf)
-            result = xp.where(targets.valid[:, None], result, x.dtype.type(0))
-        return result
+        return _cross_entropy_grad(grad, forward_ctx, x.dtype)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -244,6 +221,26 @@ class CrossEntropyGrad(Function):
                 scale = scale / Tensor._make(xp.asarray(targets.norm or 1, x._data.dtype))
             grad_x = SoftmaxGrad.apply(grad_out * (scale * a), p, 1)
         return grad_grad, grad_x
+
+
+def _cross_entropy_grad(grad, forward_ctx, dtype):
+    """The array gradient of cross-entropy's logits for output gradient ``grad``."""
+    targets, reduction = forward_ctx.targets, forward_ctx.reduction
+    xp = array_module(forward_ctx.probs)
+    scale = _row_scale(xp, grad, targets, reduction, dtype)
+    if reduction == "none":
+        scale = scale[:, None]
+    smoothing = forward_ctx.label_smoothing
+    if targets.row_weight is None and not smoothing:  # the common case: (p - onehot) * s
+        result = forward_ctx.probs * scale
+        result.reshape(-1)[targets.flat] -= scale if scale.ndim == 0 else scale[:, 0]
+        return result
+    a, b = _affine_parts(xp, targets, smoothing, dtype)
+    with xp.errstate(invalid="ignore"):
+        result = forward_ctx.probs * (scale * a) + scale * b
+    if targets.valid is not None:  # ignored rows get exactly 0 (not 0 * inf)
+        result = xp.where(targets.valid[:, None], result, dtype.type(0))
+    return result
 
 
 def _affine_parts(xp, targets: _Targets, smoothing: float, dtype):

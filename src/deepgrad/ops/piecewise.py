@@ -85,6 +85,11 @@ class Relu(Function):
         (result,) = ctx.saved_tensors
         return ReluGradient.apply(grad_out, result)
 
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        (result,) = ctx.saved_arrays
+        return _relu_gradient(grad_out, result)
+
 
 class ReluGradient(Function):
     """relu's backward, ``grad`` where ``result > 0`` else 0 (relu'(0) = 0; nan passes, as
@@ -96,7 +101,7 @@ class ReluGradient(Function):
     @staticmethod
     def forward(ctx, grad, result):
         ctx.save_for_backward(result)
-        return select(~(result <= 0), grad, array_module(grad).zeros((), grad.dtype))
+        return _relu_gradient(grad, result)
 
     @staticmethod
     def backward(ctx, grad_out):
@@ -104,6 +109,12 @@ class ReluGradient(Function):
         need_grad, need_result = ctx.needs_input_grad
         return (ReluGradient.apply(grad_out, result) if need_grad else None,
                 _zeros_like(result) if need_result else None)
+
+
+def _relu_gradient(grad, result):
+    # torch's threshold_backward keeps grad where not (result <= 0); for a relu output
+    # (>= 0, +-0 or nan) that is result != 0, one pass fewer than the negated comparison
+    return select(result != 0, grad, array_module(grad).zeros((), grad.dtype))
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002

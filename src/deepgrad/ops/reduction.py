@@ -13,6 +13,7 @@ from .._tensor import Tensor, wrap_dim
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..backend import array_module
+from .gemv_sum import sum_dims
 from .promotion import cast
 
 __all__ = [
@@ -81,6 +82,10 @@ class Sum(Function):
         ctx.input_shape = x.shape
         ctx.dims = dims
         ctx.keepdim = keepdim
+        if dtype is None and dims is not None:
+            fast = sum_dims(x, dims, keepdim)
+            if fast is not None:
+                return fast
         return x.sum(axis=dims, keepdims=keepdim, dtype=dtype)
 
     @staticmethod
@@ -150,7 +155,9 @@ class Mean(Function):
             return array_module(x).full(shape, float("nan"), dtype=x.dtype)
         if x.dtype.itemsize < 4:  # float16: numpy's mean accumulates in float32
             return x.mean(axis=dims, keepdims=keepdim)
-        result = x.sum(axis=dims, keepdims=keepdim)
+        result = None if dims is None else sum_dims(x, dims, keepdim)
+        if result is None:
+            result = x.sum(axis=dims, keepdims=keepdim)
         if result.ndim:
             result /= x.dtype.type(count)
             return result
