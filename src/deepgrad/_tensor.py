@@ -301,9 +301,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (see ``autograd.backward``)."""
-        from .autograd import backward  # noqa: PLC0415
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd_backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a new one."""
@@ -473,3 +471,4 @@ def _wrap_dim(dim: int, ndim: int, op: str) -> int:
 wrap_dim = _wrap_dim
 _function.Tensor = Tensor
 _engine.Tensor = Tensor
+from .autograd import backward as _autograd_backward  # noqa: E402

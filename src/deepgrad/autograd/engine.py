@@ -120,6 +120,10 @@ def run_backward(outputs, grad_outputs, retain_graph, create_graph, inputs=None,
         for leaf in leaves:
             grad = pop(id(leaf))[0]
             if raw:
+                if (slots is None and leaf._hooks is None and grad.dtype == leaf._data.dtype
+                        and not leaf._post_accumulate_hooks):
+                    _accumulate_array(leaf, grad)
+                    continue
                 grad = Tensor._make(grad, False, None, 0)
             if leaf._hooks:
                 grad = _run_leaf_hooks(leaf, grad)
@@ -180,7 +184,7 @@ def _call_backward(node, grads, buffers, heap, leaves, retain_graph, raw):
     edges = node.next_edges
     if len(result) != len(edges):
         _check_count(node, result, edges)
-    for i, (edge, g, shape) in enumerate(zip(edges, result, node.input_shapes, strict=False)):
+    for edge, g, shape in zip(edges, result, node.input_shapes, strict=False):
         if edge is None or g is None:
             continue
         if raw:
@@ -189,14 +193,21 @@ def _call_backward(node, grads, buffers, heap, leaves, retain_graph, raw):
         elif not isinstance(g, Tensor):
             g = Tensor._make(g, False, None, 0)
         if g.shape != shape:
-            raise _errors.op_error(
-                RuntimeError, node.name(),
-                f"backward returned a gradient of the wrong shape for input {i}",
-                gradient=g if isinstance(g, Tensor) else _Shape(g.shape), input=_Shape(shape),
-            )
+            _wrong_shape(node, edges.index(edge), g, shape)
         _route(buffers, heap, leaves, edge[0], edge[1], g)
     if not retain_graph and node._saved:  # as torch: only nodes that saved tensors refuse
         node._saved = None  # a second backward; the others can run again
+
+
+def _accumulate_array(leaf, grad) -> None:
+    """``leaf._accumulate_grad`` for an array of the leaf's dtype, outside create_graph: the
+    first gradient is copied (the array may be shared with another input), later ones are
+    added in place."""
+    current = leaf.grad
+    if current is None:
+        leaf.grad = Tensor._make(grad.copy(), False, None, 0)
+    else:
+        current._data += grad
 
 
 def _route(buffers, heap, leaves, target, nr, grad):
@@ -219,6 +230,12 @@ def _route(buffers, heap, leaves, target, nr, grad):
     else:
         slot.extend([None] * (nr - len(slot)))
         slot.append(grad)
+
+
+def _wrong_shape(node, i, g, shape):
+    raise _errors.op_error(
+        RuntimeError, node.name(), f"backward returned a gradient of the wrong shape for input {i}",
+        gradient=g if isinstance(g, Tensor) else _Shape(g.shape), input=_Shape(shape))
 
 
 def _check_count(node, result, edges) -> None:

@@ -41,13 +41,25 @@ def select(condition, a, b):
     if (int_type is not None and type(a) is np.ndarray and type(b) is np.ndarray
             and b.ndim == 0 and b == 0 and not np.signbit(b) and b.dtype == a.dtype
             and condition.shape == a.shape and a.ndim):
-        keep = np.negative(condition.view(np.int8), dtype=int_type)  # 0 or -1 (all bits)
-        return np.bitwise_and(a.view(int_type), keep, out=keep).view(a.dtype)
+        return keep_where(condition, a)
     if (int_type is not None and type(b) is np.ndarray and type(a) is np.ndarray
             and a.ndim == 0 and a == 0 and not np.signbit(a) and a.dtype == b.dtype
             and condition.shape == b.shape and b.ndim):
         return select(~condition, b, a)
     return array_module(a).where(condition, a, b)
+
+
+def keep_where(condition, a):
+    """``where(condition, a, +0.0)`` for a float array ``a`` and a bool ``condition`` of its
+    shape, branch-free (see ``select``); other arrays take ``where``."""
+    int_type = _SAME_SIZE_INT.get(a.dtype)
+    if (int_type is None or type(a) is not np.ndarray or type(condition) is not np.ndarray
+            or condition.shape != a.shape):
+        return array_module(a).where(condition, a, a.dtype.type(0))
+    # 0 or -1 (all bits); negating in int8 then widening is faster than one widening
+    # negative (9 against 12 us for 30,000 float32 values)
+    keep = np.negative(condition.view(np.int8)).astype(int_type)
+    return np.bitwise_and(a.view(int_type), keep, out=keep).view(a.dtype)
 
 
 class Where(Function):

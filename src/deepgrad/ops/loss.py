@@ -80,7 +80,7 @@ class _Targets:
                 valid = None
         self.valid = valid
         self.safe = target if valid is None else xp.where(valid, target, 0)
-        self.flat = xp.arange(0, self.count * classes, classes) + self.safe
+        self.flat = _row_starts(xp, self.count, classes) + self.safe
         if self.weight is not None:
             row_weight = self.weight[self.safe]
             if valid is not None:
@@ -94,6 +94,19 @@ class _Targets:
 
 
 _UNSIGNED = {1: np.uint8, 8: np.uint64}
+_ROW_STARTS: dict = {}
+
+
+def _row_starts(xp, rows: int, classes: int):
+    """``arange(0, rows * classes, classes)``, cached: a training loop asks for the same one
+    every step (the cache is small and reset when it grows)."""
+    key = (rows, classes, xp)
+    starts = _ROW_STARTS.get(key)
+    if starts is None:
+        if len(_ROW_STARTS) >= 16:
+            _ROW_STARTS.clear()
+        starts = _ROW_STARTS[key] = xp.arange(0, rows * classes, classes)
+    return starts
 
 
 def _over_norm(xp, value, norm, dtype):
@@ -133,8 +146,10 @@ def _row_max(x):
     classes = x.shape[1]
     if type(x) is not np.ndarray or not 0 < classes <= _FEW_CLASSES:
         return x.max(axis=1, keepdims=True)
-    top = x[:, 0].copy()
-    for j in range(1, classes):
+    if classes == 1:
+        return x.copy()
+    top = np.maximum(x[:, 0], x[:, 1])
+    for j in range(2, classes):
         np.maximum(top, x[:, j], out=top)
     return top[:, None]
 

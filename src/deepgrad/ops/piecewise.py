@@ -13,7 +13,7 @@ from __future__ import annotations
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend import array_module
-from .comparison import _masked, select, where
+from .comparison import _masked, keep_where, where
 from .elementwise import _inplace_method, _out, _PiecewiseConstant, _zeros_like, sub
 from .promotion import binary_operands, cast, prepare, result_type
 
@@ -114,7 +114,7 @@ class ReluGradient(Function):
 def _relu_gradient(grad, result):
     # torch's threshold_backward keeps grad where not (result <= 0); for a relu output
     # (>= 0, +-0 or nan) that is result != 0, one pass fewer than the negated comparison
-    return select(result != 0, grad, array_module(grad).zeros((), grad.dtype))
+    return keep_where(result != 0, grad)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
