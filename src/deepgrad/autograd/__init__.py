@@ -47,8 +47,9 @@ def _default_grads(outputs, grad_outputs):
         if g is None:
             if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            xp = array_module(out._data)
-            grads[i] = Tensor._make(xp.ones(out._data.shape, out._data.dtype))
+            data = out._data
+            # xp.array(1).reshape: a third of xp.ones' cost, paid on every backward()
+            grads[i] = Tensor._make(array_module(data).array(1, data.dtype).reshape(data.shape))
         elif not isinstance(g, Tensor):
             grads[i] = Tensor._make(array_module(out._data).asarray(g, out._data.dtype))
         elif g._data.shape != out._data.shape:

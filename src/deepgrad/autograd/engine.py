@@ -179,18 +179,16 @@ def _call_backward(node, grads, buffers, heap, leaves, retain_graph, raw):
             result = _run_posthooks(hooks["post"], result, grads)
         if _anomaly.enabled:
             anomaly_mode.check_gradients(node, result)
-        if raw:
-            result = tuple(g._data if isinstance(g, Tensor) else g for g in result)
+        if raw:  # back to arrays (a user backward may also return Python numbers)
+            result = tuple(g if g is None else g._data if isinstance(g, Tensor)
+                           else Tensor._make(g, False, None, 0)._data for g in result)
     edges = node.next_edges
-    if len(result) != len(edges):
+    if len(result) != len(edges) and not cls.raw:  # built-ins may omit trailing Nones
         _check_count(node, result, edges)
     for edge, g, shape in zip(edges, result, node.input_shapes, strict=False):
         if edge is None or g is None:
             continue
-        if raw:
-            if not hasattr(g, "shape"):  # a Python number from a user backward
-                g = Tensor._make(g, False, None, 0)._data
-        elif not isinstance(g, Tensor):
+        if not raw and not isinstance(g, Tensor):
             g = Tensor._make(g, False, None, 0)
         if g.shape != shape:
             _wrong_shape(node, edges.index(edge), g, shape)

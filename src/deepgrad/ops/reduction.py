@@ -15,6 +15,7 @@ from ..autograd.function import Function
 from ..backend import array_module
 from .gemv_sum import sum_dims
 from .promotion import cast
+from .shape import broadcast_view
 
 __all__ = [
     "sum", "mean", "nansum", "nanmean", "prod", "all", "any", "count_nonzero", "cumsum",
@@ -92,6 +93,10 @@ class Sum(Function):
     def backward(ctx, grad_out):
         return ReduceGrad.apply(grad_out, ctx.input_shape, ctx.dims, ctx.keepdim, None)
 
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        return _spread(grad_out, ctx.input_shape, ctx.dims, ctx.keepdim, None)
+
 
 class ReduceGrad(Function):
     """The gradient of sum (``count`` None) or mean: the output gradient broadcast back over
@@ -103,17 +108,23 @@ class ReduceGrad(Function):
     @staticmethod
     def forward(ctx, grad, shape, dims, keepdim, count):
         ctx.dims, ctx.keepdim, ctx.count = dims, keepdim, count
-        if not keepdim:
-            grad = grad.reshape(keepdim_shape(shape, dims))
-        if count:  # (count 0: the input, so the result, is empty)
-            grad = grad / grad.dtype.type(count)
-        return array_module(grad).broadcast_to(grad, shape)
+        return _spread(grad, shape, dims, keepdim, count)
 
     @staticmethod
     def backward(ctx, grad_out):
         if not ctx.count:  # sum (or the mean of an empty input: the sum of nothing, 0)
             return Sum.apply(grad_out, ctx.dims, ctx.keepdim, None)
         return Mean.apply(grad_out, ctx.dims, ctx.keepdim, ctx.count)
+
+
+def _spread(grad, shape, dims, keepdim, count):
+    """A sum's (or, with ``count``, a mean's) output gradient as a read-only broadcast view
+    over the input's shape."""
+    if not keepdim:
+        grad = grad.reshape(keepdim_shape(shape, dims))
+    if count:  # (count 0: the input, so the result, is empty)
+        grad = grad / grad.dtype.type(count)
+    return broadcast_view(grad, shape)
 
 
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A001,A002
@@ -166,6 +177,10 @@ class Mean(Function):
     @staticmethod
     def backward(ctx, grad_out):
         return ReduceGrad.apply(grad_out, ctx.input_shape, ctx.dims, ctx.keepdim, ctx.count)
+
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        return _spread(grad_out, ctx.input_shape, ctx.dims, ctx.keepdim, ctx.count)
 
 
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
