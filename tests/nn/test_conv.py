@@ -111,6 +111,28 @@ def test_every_kernel_plan_against_torch(mode, keep):
     assert checked >= 2
 
 
+@pytest.mark.parametrize("chunk_bytes", [1, 2000, 1 << 19])
+@pytest.mark.parametrize("path", ["rows", "columns"])
+def test_chunked_forwards_match_torch(monkeypatch, chunk_bytes, path):
+    """The chunked forwards (images per chunk from one to all, a short last chunk):
+    channels-last rows and NCHW columns, with stride, padding and dilation."""
+    monkeypatch.setattr(im2col, "_CHUNK_BYTES", chunk_bytes)
+    rng = np.random.default_rng(3)
+    for x_shape, w_shape, geometry in _plan_cases():
+        x_shape = (5,) + x_shape[1:]
+        plan = im2col.Plan(x_shape, w_shape, geometry, "columns")
+        if plan.Ho < 1 or plan.Wo < 1:
+            continue
+        x, w, b = (rng.standard_normal(s) for s in (x_shape, w_shape, w_shape[:1]))
+        sh, sw, pt, pb, pl, pr, dh, dw, _ = geometry
+        expected = F.conv2d(F.pad(torch.tensor(x), (pl, pr, pt, pb)), torch.tensor(w),
+                            torch.tensor(b), (sh, sw), 0, (dh, dw)).numpy()
+        run = im2col._rows_forward if path == "rows" else im2col._columns_forward
+        np.testing.assert_allclose(run(x, w, b, plan), expected, atol=1e-12)
+        np.testing.assert_allclose(run(x, w, None, plan), expected - b.reshape(-1, 1, 1),
+                                   atol=1e-12)
+
+
 def test_large_shapes_choose_the_shift_plan_and_match_torch():
     x = np.random.default_rng(1).standard_normal((2, 32, 20, 20)).astype(np.float32)
     w = np.random.default_rng(2).standard_normal((8, 32, 3, 3)).astype(np.float32)
