@@ -133,14 +133,23 @@ def check_case(case: OpCase, shapes, dtype_name: str, seed: int = 0):
     create = case.gradgrad
     t_grads = torch.autograd.grad(t_loss, [t_in[i] for i in wanted], create_graph=create,
                                   allow_unused=True)
+    # First order twice: without create_graph (the engine's array path, ``raw_backward``)
+    # and with it (the differentiable Tensor-level ``backward``); both must equal torch's.
+    d_first = deepgrad.autograd.grad(d_loss, [d_in[i] for i in wanted], retain_graph=True,
+                                     allow_unused=True) if create else None
     d_grads = deepgrad.autograd.grad(d_loss, [d_in[i] for i in wanted], create_graph=create,
                                      allow_unused=True)
-    for i, d, t in zip(wanted, d_grads, t_grads):
-        if t is None:
-            assert d is None or np.allclose(to_numpy(d), 0), f"{case.name}: grad {i} not None"
+    for path, grads in (("array path", d_first), ("", d_grads)):
+        if grads is None:
             continue
-        assert d is not None, f"{case.name}: deepgrad gave no gradient for input {i}"
-        assert_close(d, t, rtol * 10, atol * 10, f"{case.name} grad of input {i} {dtype_name}")
+        for i, d, t in zip(wanted, grads, t_grads):
+            if t is None:
+                assert d is None or np.allclose(to_numpy(d), 0), \
+                    f"{case.name}: grad {i} not None {path}"
+                continue
+            assert d is not None, f"{case.name}: deepgrad gave no gradient for input {i} {path}"
+            assert_close(d, t, rtol * 10, atol * 10,
+                         f"{case.name} grad of input {i} {dtype_name} {path}")
     if not create:
         return
     pairs = [(d, t) for d, t in zip(d_grads, t_grads)

@@ -174,6 +174,15 @@ class Function:
     def backward(ctx, *grad_outs):
         raise NotImplementedError("Function subclasses must implement backward")
 
+    @classmethod
+    def compute(cls, *args, **params):
+        """A raw built-in's forward on arrays, returning arrays: no Tensor, no graph node, a
+        throwaway ctx (for ``raw_backward`` of ops whose gradient is another op)."""
+        ctx = _new(cls)
+        ctx.needs_input_grad = _NO_GRAD_NEEDED[len(args)] if len(args) < 8 else (
+            (False,) * len(args))
+        return cls.forward(ctx, *args, **params)
+
     @staticmethod
     def setup_context(ctx, inputs, output):
         """Optional (torch 2 style): when defined, ``forward`` takes no ctx and this fills it."""

@@ -18,6 +18,7 @@ from .._tensor import Tensor
 from ..autograd.function import Function, once_differentiable
 from ..backend import array_module
 from . import im2col
+from .gemv_sum import column_sum, sum_dims
 
 __all__ = ["conv1d", "conv2d"]  # torch.conv1d/conv2d; unfold/fold live in nn.functional only
 
@@ -41,21 +42,27 @@ class Convolution(Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out):
-        x, weight = ctx.saved_tensors
+        grads = Convolution.raw_backward(ctx, grad_out._data)
+        return tuple(None if g is None else Tensor._make(g) for g in grads)
+
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        x, weight = ctx.saved_arrays
         p = ctx.plan
         need_input, need_weight, need_bias = ctx.needs_input_grad[:3]
-        grad = grad_out._data.reshape(p.N, p.O, p.Ho, p.Wo)
+        grad = grad_out.reshape(p.N, p.O, p.Ho, p.Wo)
         grad_input, grad_weight = im2col.backward(
-            x._data.reshape(p.N, p.C, p.H, p.W), weight._data.reshape(p.O, -1, p.kh, p.kw),
+            x.reshape(p.N, p.C, p.H, p.W), weight.reshape(p.O, -1, p.kh, p.kw),
             grad, p, need_input, need_weight)
         x_shape, w_shape = ctx.shapes
         grad_bias = None
-        if need_bias and ctx.has_bias:
-            grad_bias = Tensor._make(grad.sum((0, 2, 3)))
+        if need_bias and ctx.has_bias:  # (N, O, L) summed over L, then N: two BLAS gemvs
+            per_image = sum_dims(grad.reshape(p.N, p.O, -1), (2,), False)
+            grad_bias = grad.sum((0, 2, 3)) if per_image is None else column_sum(per_image)
         if grad_input is not None:
-            grad_input = Tensor._make(grad_input.reshape(x_shape))
+            grad_input = grad_input.reshape(x_shape)
         if grad_weight is not None:
-            grad_weight = Tensor._make(grad_weight.reshape(w_shape))
+            grad_weight = grad_weight.reshape(w_shape)
         return grad_input, grad_weight, grad_bias
 
     def name(self) -> str:

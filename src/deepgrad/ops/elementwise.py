@@ -102,6 +102,8 @@ class Add(Function):
     def backward(ctx, grad_out):
         return grad_out, grad_out
 
+    raw_backward = backward  # the same on arrays
+
 
 def add(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:  # noqa: A002
     """``input + alpha * other`` with broadcasting and torch's type promotion.
@@ -130,6 +132,8 @@ class Sub(Function):
     @staticmethod
     def backward(ctx, grad_out):
         return grad_out, (-grad_out if ctx.needs_input_grad[1] else None)
+
+    raw_backward = backward
 
 
 def sub(input, other, *, alpha=1, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -162,9 +166,17 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, grad_out):
-        a, b = ctx.saved_tensors
-        need_a, need_b = ctx.needs_input_grad
-        return (grad_out * b if need_a else None), (grad_out * a if need_b else None)
+        return _product_grads(grad_out, *ctx.saved_tensors, ctx.needs_input_grad)
+
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        return _product_grads(grad_out, *ctx.saved_arrays, ctx.needs_input_grad)
+
+
+def _product_grads(grad_out, a, b, need):
+    """``a * b``'s input gradients; the same formulas serve Tensors (differentiable) and
+    arrays (the engine's first-order path)."""
+    return (grad_out * b if need[0] else None), (grad_out * a if need[1] else None)
 
 
 def mul(input, other, *, out: Tensor | None = None) -> Tensor:  # noqa: A002
@@ -188,11 +200,16 @@ class Div(Function):
 
     @staticmethod
     def backward(ctx, grad_out):
-        a, b = ctx.saved_tensors
-        need_a, need_b = ctx.needs_input_grad
-        grad_a = grad_out / b if need_a else None
-        grad_b = -grad_out * a / (b * b) if need_b else None
-        return grad_a, grad_b
+        return _quotient_grads(grad_out, *ctx.saved_tensors, ctx.needs_input_grad)
+
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        return _quotient_grads(grad_out, *ctx.saved_arrays, ctx.needs_input_grad)
+
+
+def _quotient_grads(grad_out, a, b, need):
+    """``a / b``'s input gradients, on Tensors or arrays."""
+    return (grad_out / b if need[0] else None), (-grad_out * a / (b * b) if need[1] else None)
 
 
 def _rounded_quotient(a, b, rounding_mode: str):
@@ -367,6 +384,8 @@ class Neg(Function):
     @staticmethod
     def backward(ctx, grad_out):
         return -grad_out
+
+    raw_backward = backward
 
 
 def neg(input: Tensor, *, out: Tensor | None = None) -> Tensor:  # noqa: A002

@@ -16,7 +16,7 @@ from .._tensor import Tensor, wrap_dim
 from ..autograd.function import Function
 from ..backend import array_module
 from .einsum import cross, einsum
-from .shape import sum_to_shape
+from .shape import sum_array_to_shape, sum_to_shape
 
 __all__ = [
     "matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv",
@@ -59,22 +59,39 @@ class MatMul(Function):
     @staticmethod
     def backward(ctx, grad_out):
         a, b = ctx.saved_tensors
-        ta, tb = ctx.transposes
-        need = ctx.needs_input_grad
-        grad_a = grad_b = None
-        if need[0]:
-            # d/d op(a) = g @ op(b)^T; when op(a) = a^T, transpose that: op(b) @ g^T.
-            grad_a = (MatMul.apply(b, grad_out, tb, True) if ta
-                      else MatMul.apply(grad_out, b, False, not tb))
-            if grad_a._data.shape != a._data.shape:
-                grad_a = sum_to_shape(grad_a, a._data.shape)
-        if need[1]:
-            # d/d op(b) = op(a)^T @ g; when op(b) = b^T, transpose that: g^T @ op(a).
-            grad_b = (MatMul.apply(grad_out, a, True, ta) if tb
-                      else MatMul.apply(a, grad_out, not ta, False))
-            if grad_b._data.shape != b._data.shape:
-                grad_b = sum_to_shape(grad_b, b._data.shape)
-        return grad_a, grad_b, None, None  # None for the two flags
+        return _matmul_grads(ctx, grad_out, a, b, MatMul.apply, sum_to_shape)
+
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        a, b = ctx.saved_arrays
+        return _matmul_grads(ctx, grad_out, a, b, _array_product, sum_array_to_shape)
+
+
+def _matmul_grads(ctx, grad_out, a, b, product, sum_to):
+    """MatMul's input gradients, on Tensors (``product`` = MatMul.apply, differentiable) or
+    on arrays (the engine's first-order path); ``product(x, y, tx, ty)`` = op(x) @ op(y)."""
+    ta, tb = ctx.transposes
+    need = ctx.needs_input_grad
+    grad_a = grad_b = None
+    if need[0]:
+        # d/d op(a) = g @ op(b)^T; when op(a) = a^T, transpose that: op(b) @ g^T.
+        grad_a = product(b, grad_out, tb, True) if ta else product(grad_out, b, False, not tb)
+        if grad_a.shape != a.shape:
+            grad_a = sum_to(grad_a, tuple(a.shape))
+    if need[1]:
+        # d/d op(b) = op(a)^T @ g; when op(b) = b^T, transpose that: g^T @ op(a).
+        grad_b = product(grad_out, a, True, ta) if tb else product(a, grad_out, not ta, False)
+        if grad_b.shape != b.shape:
+            grad_b = sum_to(grad_b, tuple(b.shape))
+    return grad_a, grad_b, None, None  # None for the two flags
+
+
+def _array_product(x, y, tx: bool, ty: bool):
+    return _op(x, tx) @ _op(y, ty)
+
+
+def _op(m, transpose: bool):
+    return m.swapaxes(-1, -2) if transpose else m
 
 
 def matmul(input: Tensor, other: Tensor, *, out=None) -> Tensor:  # noqa: A002

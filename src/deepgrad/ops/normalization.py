@@ -88,10 +88,14 @@ class BatchNorm(Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out):
-        x, weight = ctx.saved_tensors
-        g = grad_out._data
+        grads = BatchNorm.raw_backward(ctx, grad_out._data)
+        return tuple(None if g is None else Tensor._make(g) for g in grads)
+
+    @staticmethod
+    def raw_backward(ctx, g):
+        x, weight = ctx.saved_arrays
         if ctx.stats is None:
-            zero = lambda shape: Tensor._make(array_module(g).zeros(shape, g.dtype))  # noqa: E731
+            zero = lambda shape: array_module(g).zeros(shape, g.dtype)  # noqa: E731
             return (zero(g.shape), None if weight is None else zero(weight.shape),
                     None if weight is None else zero(weight.shape))
         centered, invstd, scale, running_mean = ctx.stats
@@ -100,7 +104,7 @@ class BatchNorm(Function):
         need_input, need_weight, need_bias = ctx.needs_input_grad[:3]
         training = centered is not None
         if not training:  # evaluation: the running statistics are constants
-            centered = _as_3d(x._data) - running_mean[:, None]
+            centered = _as_3d(x) - running_mean[:, None]
         sum_g = _channel_sum(g3, xp) if need_bias or need_weight or training else None
         sum_gxhat = None  # sum of g * xhat per channel
         if need_weight or need_input and training:
@@ -116,9 +120,7 @@ class BatchNorm(Function):
             xp.subtract(g3, grad_input, out=grad_input)
             grad_input *= scale[:, None]
             grad_input = grad_input.reshape(g.shape)
-        wrap = lambda a: None if a is None else Tensor._make(a)  # noqa: E731
-        return (wrap(grad_input), wrap(sum_gxhat if need_weight else None),
-                wrap(sum_g if need_bias else None))
+        return grad_input, sum_gxhat if need_weight else None, sum_g if need_bias else None
 
     def name(self) -> str:
         return "NativeBatchNormBackward0"

@@ -112,6 +112,11 @@ class MaxPool(Function):
         (x,) = ctx.saved_tensors
         return MaxPoolScatter.apply(grad_out, x, ctx.codes, ctx.pool), None, None
 
+    @staticmethod
+    def raw_backward(ctx, grad_out, grad_indices=None):
+        (x,) = ctx.saved_arrays
+        return MaxPoolScatter.compute(grad_out, x, ctx.codes, ctx.pool), None, None
+
     def name(self) -> str:
         return "MaxPool2DWithIndicesBackward0"
 
@@ -241,6 +246,11 @@ class AvgPool(Function):
     def backward(ctx, grad_out):
         (x,) = ctx.saved_tensors
         return AvgPoolSpread.apply(grad_out, x, ctx.pool, ctx.divisor), None, None
+
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        (x,) = ctx.saved_arrays
+        return AvgPoolSpread.compute(grad_out, x, ctx.pool, ctx.divisor), None, None
 
     def name(self) -> str:
         return "AvgPool2DBackward0"

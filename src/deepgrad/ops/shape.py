@@ -8,6 +8,7 @@ from .. import _errors
 from .._tensor import Size, Tensor, wrap_dim
 from ..autograd.function import Function
 from ..backend import array_module
+from .gemv_sum import sum_dims
 
 # public torch-level names; extended below as ops are added
 __all__ = ["expand", "reshape", "view", "permute", "transpose", "t", "unsqueeze", "squeeze"]
@@ -26,6 +27,10 @@ class Expand(Function):
     def backward(ctx, grad_out):
         return sum_to_shape(grad_out, ctx.input_shape)
 
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        return sum_array_to_shape(grad_out, ctx.input_shape)
+
 
 def broadcast_view(x, shape: tuple):
     """A read-only broadcast view of array ``x``. For contiguous NumPy arrays the view is built
@@ -40,6 +45,20 @@ def broadcast_view(x, shape: tuple):
     view = np.ndarray(shape, x.dtype, x, 0, strides)
     view.flags.writeable = False
     return view
+
+
+def sum_array_to_shape(grad, shape: tuple):
+    """``sum_to_shape`` on an array."""
+    grad_shape = grad.shape
+    lead = len(grad_shape) - len(shape)
+    stretched = tuple(lead + i for i, s in enumerate(shape) if s == 1 and grad_shape[lead + i] != 1)
+    dims = tuple(range(lead)) + stretched
+    if not dims:
+        return grad
+    total = sum_dims(grad, dims, True) if len(dims) < grad.ndim else None
+    if total is None:
+        total = grad.sum(axis=dims, keepdims=True)
+    return total.reshape(shape)
 
 
 def sum_to_shape(grad: Tensor, shape: tuple) -> Tensor:
@@ -100,6 +119,8 @@ class Reshape(Function):
     def backward(ctx, grad_out):
         return grad_out.reshape(ctx.input_shape)
 
+    raw_backward = backward  # arrays reshape the same way
+
 
 def _infer_shape(op: str, input: Tensor, shape) -> tuple:  # noqa: A002
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -156,10 +177,18 @@ class Permute(Function):
 
     @staticmethod
     def backward(ctx, grad_out):
-        inverse = [0] * len(ctx.dims)
-        for i, d in enumerate(ctx.dims):
-            inverse[d] = i
-        return grad_out.permute(inverse)
+        return grad_out.permute(_inverse(ctx.dims))
+
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        return grad_out.transpose(_inverse(ctx.dims))
+
+
+def _inverse(dims) -> list:
+    inverse = [0] * len(dims)
+    for i, d in enumerate(dims):
+        inverse[d] = i
+    return inverse
 
 
 def permute(input: Tensor, *dims) -> Tensor:  # noqa: A002

@@ -223,6 +223,10 @@ class Exp(_Unary):
     def backward(ctx, grad_out):
         return grad_out * ctx.saved_tensors[0]
 
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        return grad_out * ctx.saved_arrays[0]
+
 
 class Exp2(_Unary):
     kernel, saves_result = "exp2", True
@@ -246,6 +250,10 @@ class Log(_Unary):
     @staticmethod
     def backward(ctx, grad_out):
         return grad_out / ctx.saved_tensors[0]
+
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        return grad_out / ctx.saved_arrays[0]
 
 
 class Log2(_Unary):
@@ -287,6 +295,11 @@ class Sigmoid(_Unary):
     @staticmethod
     def backward(ctx, grad_out):
         (result,) = ctx.saved_tensors
+        return grad_out * (result * (1 - result))
+
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        (result,) = ctx.saved_arrays
         return grad_out * (result * (1 - result))
 
 

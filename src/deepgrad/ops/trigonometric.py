@@ -97,6 +97,11 @@ class Tanh(_Unary):
         (result,) = ctx.saved_tensors
         return grad_out * (1 - result * result)
 
+    @staticmethod
+    def raw_backward(ctx, grad_out):
+        (result,) = ctx.saved_arrays
+        return grad_out * (1 - result * result)
+
 
 class Asinh(_Unary):
     kernel = "arcsinh"
