@@ -329,3 +329,6 @@ def test_large_convolutions_split_over_threads_match_torch(monkeypatch, threads)
         d_out.sum().backward()
         assert_close(dx.grad, tx.grad, 1e-10, 1e-10, "input grad")
         assert_close(dw.grad, tw.grad, 1e-9, 1e-9, "weight grad")
+        with deepgrad.no_grad():  # nothing kept: the chunked channels-last forward
+            assert_close(deepgrad.nn.functional.conv2d(dx, dw, **kw), t_out, 1e-10, 1e-10,
+                         f"{x_shape} no_grad output")

@@ -407,16 +407,21 @@ def _columns_forward(x, weight, bias, p: Plan):
         n = p.N  # one chunk on GPUs: there the copies are cheap and launches are not
     full = (p.C, p.kh, p.kw, p.N, p.Ho, p.Wo)
     kept = lend(full, x.dtype, xp) if p.keep else None
-    chunk = None if p.keep else scratch("conv.columns", (k * n * per_image,), x.dtype, xp)
-    for start in range(0, p.N, n):
-        stop = min(start + n, p.N)
-        if kept is not None:
-            cols = kept[:, :, :, start:stop]
-        else:
-            cols = chunk[:k * (stop - start) * per_image].reshape(
-                p.C, p.kh, p.kw, stop - start, p.Ho, p.Wo)
-        xp.copyto(cols, view[:, :, :, start:stop])
-        _gemm_to_nchw(cols.reshape(k, -1), weight, bias, p, start, stop, result)
+
+    def work(first: int, last: int) -> None:  # images [first, last), chunk by chunk
+        chunk = None if kept is not None else scratch("conv.columns", (k * n * per_image,),
+                                                      x.dtype, xp)
+        for start in range(first, last, n):
+            stop = min(start + n, last)
+            if kept is not None:
+                cols = kept[:, :, :, start:stop]
+            else:
+                cols = chunk[:k * (stop - start) * per_image].reshape(
+                    p.C, p.kh, p.kw, stop - start, p.Ho, p.Wo)
+            xp.copyto(cols, view[:, :, :, start:stop])
+            _gemm_to_nchw(cols.reshape(k, -1), weight, bias, p, start, stop, result)
+
+    in_halves(work, p.N, k * p.N * per_image * x.dtype.itemsize, xp)
     if kept is not None:
         p.columns = kept.reshape(k, p.N * per_image)
     return result
@@ -432,30 +437,34 @@ def _rows_forward(x, weight, bias, p: Plan):
     k, per_image = p.C * p.kh * p.kw, p.Ho * p.Wo
     n = max(1, min(p.N, _CHUNK_BYTES // (k * per_image * x.dtype.itemsize)))
     w_rows = np.ascontiguousarray(weight.transpose(2, 3, 1, 0)).reshape(k, p.O)
-    grid = scratch("conv.input", (n, p.Hp, p.Wp, p.C), x.dtype, np)
-    grid[...] = 0
-    rows = scratch("conv.columns", (n * per_image * k,), x.dtype, np)
-    out = scratch("conv.gemm", (n * per_image * p.O,), x.dtype, np)
     result = np.empty((p.N, p.O, p.Ho, p.Wo), x.dtype)
     top, left = p.pt, p.pl
-    for start in range(0, p.N, n):
-        m = min(n, p.N - start)
-        g = grid[:m]
-        g[:, top:top + p.H, left:left + p.W] = x[start:start + m].transpose(0, 2, 3, 1)
-        s0, s1, s2, s3 = g.strides
-        windows = np.lib.stride_tricks.as_strided(
-            g, (m, p.Ho, p.Wo, p.kh, p.kw, p.C),
-            (s0, s1 * p.sh, s2 * p.sw, s1 * p.dh, s2 * p.dw, s3))
-        r = rows[:m * per_image * k].reshape(m, p.Ho, p.Wo, p.kh, p.kw, p.C)
-        np.copyto(r, windows)
-        o = out[:m * per_image * p.O].reshape(m * per_image, p.O)
-        np.matmul(r.reshape(m * per_image, k), w_rows, out=o)
-        target = result[start:start + m].reshape(m, p.O, per_image)
-        view = o.reshape(m, per_image, p.O).transpose(0, 2, 1)
-        if bias is None:
-            np.copyto(target, view)
-        else:
-            np.add(view, bias.reshape(p.O, 1), out=target)
+
+    def work(first: int, last: int) -> None:  # images [first, last), chunk by chunk
+        grid = scratch("conv.input", (n, p.Hp, p.Wp, p.C), x.dtype, np)
+        grid[...] = 0
+        rows = scratch("conv.columns", (n * per_image * k,), x.dtype, np)
+        out = scratch("conv.gemm", (n * per_image * p.O,), x.dtype, np)
+        for start in range(first, last, n):
+            m = min(n, last - start)
+            g = grid[:m]
+            g[:, top:top + p.H, left:left + p.W] = x[start:start + m].transpose(0, 2, 3, 1)
+            s0, s1, s2, s3 = g.strides
+            windows = np.lib.stride_tricks.as_strided(
+                g, (m, p.Ho, p.Wo, p.kh, p.kw, p.C),
+                (s0, s1 * p.sh, s2 * p.sw, s1 * p.dh, s2 * p.dw, s3))
+            r = rows[:m * per_image * k].reshape(m, p.Ho, p.Wo, p.kh, p.kw, p.C)
+            np.copyto(r, windows)
+            o = out[:m * per_image * p.O].reshape(m * per_image, p.O)
+            np.matmul(r.reshape(m * per_image, k), w_rows, out=o)
+            target = result[start:start + m].reshape(m, p.O, per_image)
+            view = o.reshape(m, per_image, p.O).transpose(0, 2, 1)
+            if bias is None:
+                np.copyto(target, view)
+            else:
+                np.add(view, bias.reshape(p.O, 1), out=target)
+
+    in_halves(work, p.N, k * p.N * per_image * x.dtype.itemsize)
     return result
 
 
