@@ -60,6 +60,7 @@ del _family
 # Namespaces built on the core: torch.cuda, torch.linalg, torch.nn, torch.optim,
 # torch.utils.data, and save/load.
 from . import cuda, linalg, nn, optim, utils  # noqa: E402,I001
+from ._threads import get_num_threads, set_num_threads  # noqa: E402,I001
 from .serialization import load, save  # noqa: E402,I001
 from ._printing import get_printoptions, printoptions, set_printoptions  # noqa: E402,I001
 from .autograd.anomaly_mode import is_anomaly_enabled  # noqa: E402,I001

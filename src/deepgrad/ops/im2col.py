@@ -77,6 +77,12 @@ _PARALLEL_BYTES = 1 << 21
 _executor = None
 
 
+def set_kernel_threads(count: int) -> None:
+    """Allow the memory-bound kernels ``count`` threads (they use at most two)."""
+    global _THREADS
+    _THREADS = count
+
+
 def in_halves(work, length: int, nbytes: int, xp=np) -> None:
     """Call ``work(start, stop)`` over [0, length): two halves on two threads when enabled
     and the work moves at least 2 MB, else one call."""

@@ -1,0 +1,76 @@
+"""``set_num_threads`` / ``get_num_threads``: how many threads deepgrad's CPU work may use.
+
+Two kinds of work use threads: BLAS (NumPy's OpenBLAS, which owns its thread pool; set at
+startup by ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS``, at run time through the
+library's ``set_num_threads`` entry point, found with ctypes when NumPy bundles OpenBLAS)
+and deepgrad's own memory-bound kernels (im2col copies, conv chunks), which split their
+work in two on a second thread when allowed (see ``ops/im2col.in_halves``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import glob
+import os
+
+import numpy as np
+
+from .ops import im2col
+
+_ENTRY_POINTS = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
+                 "openblas_set_num_threads")
+_blas_setter = None
+_threads = None  # None: not set by the user
+
+
+def _find_blas_setter():
+    """OpenBLAS's set_num_threads from the library NumPy bundles, or None."""
+    global _blas_setter
+    if _blas_setter is None:
+        _blas_setter = False
+        folder = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
+        for path in glob.glob(os.path.join(folder, "*openblas*")):
+            try:
+                library = ctypes.CDLL(path)
+            except OSError:
+                continue
+            for name in _ENTRY_POINTS:
+                if hasattr(library, name):
+                    _blas_setter = getattr(library, name)
+                    _blas_setter.argtypes = [ctypes.c_int]
+                    break
+            if _blas_setter:
+                break
+    return _blas_setter or None
+
+
+def get_num_threads() -> int:
+    """Threads used for intra-op parallelism (``torch.get_num_threads``): the value given to
+    ``set_num_threads``, else ``OMP_NUM_THREADS``, else the number of CPUs."""
+    if _threads is not None:
+        return _threads
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return os.cpu_count() or 1
+
+
+def set_num_threads(num_threads: int) -> None:
+    """Use ``num_threads`` threads for BLAS and for deepgrad's own kernels
+    (``torch.set_num_threads``).
+
+    Example:
+        >>> deepgrad.set_num_threads(1)   # e.g. when running several processes
+    """
+    global _threads
+    if isinstance(num_threads, bool) or not isinstance(num_threads, int):
+        raise RuntimeError(
+            f"set_num_threads expects an int, but got {type(num_threads).__name__}")
+    if num_threads < 1:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    _threads = num_threads
+    im2col.set_kernel_threads(num_threads)
+    setter = _find_blas_setter()
+    if setter is not None:
+        setter(num_threads)
