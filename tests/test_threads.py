@@ -8,7 +8,7 @@ import torch
 
 import deepgrad
 from deepgrad import _threads
-from deepgrad.ops import im2col
+from deepgrad.ops import kernel_memory
 
 
 @pytest.mark.parametrize("value", [0, -1, 2.5, "2"])
@@ -26,7 +26,7 @@ def test_set_reaches_blas_and_kernels():
         for n in (1, 2):
             deepgrad.set_num_threads(n)
             assert deepgrad.get_num_threads() == n
-            assert im2col._THREADS == n
+            assert kernel_memory._THREADS == n
             setter = _threads._find_blas_setter()
             if setter is not None:  # the bundled OpenBLAS reports what it was told
                 name = setter.__name__.replace("set_num_threads", "get_num_threads")

@@ -4,7 +4,7 @@ Two kinds of work use threads: BLAS (NumPy's OpenBLAS, which owns its thread poo
 startup by ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS``, at run time through the
 library's ``set_num_threads`` entry point, found with ctypes when NumPy bundles OpenBLAS)
 and deepgrad's own memory-bound kernels (im2col copies, conv chunks), which split their
-work in two on a second thread when allowed (see ``ops/im2col.in_halves``).
+work in two on a second thread when allowed (see ``ops/kernel_memory.in_halves``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from .ops import im2col
+from .ops import kernel_memory
 
 _ENTRY_POINTS = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
                  "openblas_set_num_threads")
@@ -70,7 +70,7 @@ def set_num_threads(num_threads: int) -> None:
     if num_threads < 1:
         raise RuntimeError("set_num_threads expects a positive integer")
     _threads = num_threads
-    im2col.set_kernel_threads(num_threads)
+    kernel_memory.set_kernel_threads(num_threads)
     setter = _find_blas_setter()
     if setter is not None:
         setter(num_threads)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import deepgrad
-from deepgrad.ops import im2col
+from deepgrad.ops import im2col, kernel_memory
 from oracle import OpCase, assert_close, case_params, check_case
 
 F = torch.nn.functional
@@ -315,7 +315,7 @@ def test_empty_batch(kernel, padding):
 def test_large_convolutions_split_over_threads_match_torch(monkeypatch, threads):
     """Copies and sums above 2 MB run as two halves on two threads (DEEPGRAD_KERNEL_THREADS);
     the result must not depend on it."""
-    monkeypatch.setattr(im2col, "_THREADS", threads)
+    monkeypatch.setattr(kernel_memory, "_THREADS", threads)
     rng = np.random.default_rng(0)
     for x_shape, w_shape, kw in [((8, 32, 32, 32), (16, 32, 3, 3), {"padding": 1}),
                                  ((16, 16, 32, 32), (8, 16, 3, 3), {"stride": 2})]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend import array_module
-from .im2col import scratch
+from .kernel_memory import scratch
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d",
            "adaptive_max_pool1d"]
