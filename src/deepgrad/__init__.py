@@ -49,8 +49,8 @@ from .ops import conv, pooling  # noqa: F401 - pooling brings ops.adaptive_pooli
 
 # The torch-level functions (deepgrad.exp, deepgrad.cat, ...) are each family's __all__:
 # an op is added in one place, its family file, and appears here.
-for _family in (ops.conversion, ops.elementwise, ops.reduction, ops.shape, ops.linalg,
-                ops.selection, ops.statistics, ops.softmax,
+for _family in (ops.conversion, ops.elementwise, ops.combination, ops.reduction, ops.shape,
+                ops.linalg, ops.selection, ops.statistics, ops.softmax,
                 ops.indexing, ops.scatter, ops.joining, ops.diagonal,
                 ops.comparison, ops.piecewise, ops.transcendental, ops.trigonometric,
                 ops.fill, ops.conv, ops.pooling, ops.adaptive_pooling):

@@ -2,6 +2,7 @@
 family's Tensor methods."""
 
 from . import (  # noqa: F401  # noqa: F401  # noqa: F401  # noqa: F401
+    combination,
     comparison,
     conversion,
     diagonal,
