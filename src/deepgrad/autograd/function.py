@@ -193,17 +193,19 @@ class Function:
         """Run forward; when a gradient is needed, link the output into the graph."""
         ctx = _new(cls)
         edges = None
+        arrays = [a._data if isinstance(a, Tensor) else a for a in args]
         if _mode.enabled:
-            for i, a in enumerate(args):
+            i = 0
+            for a in args:
                 if isinstance(a, Tensor) and a._requires_grad:
                     if edges is None:
-                        edges = [None] * len(args)
-                        needs = [False] * len(args)
-                        shapes = [None] * len(args)
+                        n = len(args)
+                        edges, needs, shapes = [None] * n, [False] * n, [None] * n
                     fn = a.grad_fn
                     edges[i] = (a, 0) if fn is None else (fn, a._output_nr)
                     needs[i] = True
-                    shapes[i] = a._data.shape
+                    shapes[i] = arrays[i].shape
+                i += 1
         if edges is not None:
             ctx.needs_input_grad = needs
         else:
@@ -211,8 +213,7 @@ class Function:
                 (False,) * len(args))
         if not cls.raw:  # a user-defined Function (kept off the built-ins' path)
             return _apply_user(cls, ctx, args, params, edges, None if edges is None else shapes)
-        result = cls.forward(ctx, *[a._data if isinstance(a, Tensor) else a for a in args],
-                             **params)
+        result = cls.forward(ctx, *arrays, **params)
         if edges is None:
             return _wrap_outputs(result, None, args)
         ctx.next_edges = edges
