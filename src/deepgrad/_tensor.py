@@ -55,6 +55,10 @@ class Tensor:
     # _make lean): a view's differentiable base when it differs from _base, and whether this
     # tensor is a detached alias (shares the version counter but is not a view).
     _view_base = None
+    # Graph epochs: a differentiable base counts the in-place ops that changed its graph
+    # (on itself or through a view); a view records the count its grad_fn belongs to, and
+    # is re-derived from the base when they differ (autograd/views.py, refresh).
+    _epoch = 0
     _detached = False
     _post_accumulate_hooks = None
 
@@ -412,6 +416,10 @@ class Tensor:
         self._requires_grad = result._requires_grad
         if view_base is not None:  # the write changed the base too: rebase its graph
             _views.rebase(self)
+            view_base._epoch += 1  # other views of the base must be re-derived from it
+            self._epoch = view_base._epoch
+        else:
+            self._epoch += 1  # this tensor's own views are now stale
         return self
 
     def _write(self, values, op: str) -> None:

@@ -197,7 +197,14 @@ class Function:
         if _mode.enabled:
             i = 0
             for a in args:
-                if isinstance(a, Tensor) and a._requires_grad:
+                if isinstance(a, Tensor) and (a._requires_grad or a._base is not None):
+                    base = a._base
+                    if base is not None and a._epoch != (
+                            base if a._view_base is None else a._view_base)._epoch:
+                        _views.refresh(a)  # a view whose base's graph changed in place
+                    if not a._requires_grad:
+                        i += 1
+                        continue
                     if edges is None:
                         n = len(args)
                         edges, needs, shapes = [None] * n, [False] * n, [None] * n

@@ -7,6 +7,12 @@ base becomes the output of ``CopySlices`` (old base outside the view's region, t
 new value inside it), and gradients reach both histories. An in-place op on a view of a
 leaf that requires grad is an error, as for the leaf itself.
 
+Other views of that base (and the views of a base modified in place itself) still hold the
+graph of the old values: each base counts such graph changes (``_epoch``), each view
+remembers the count its ``grad_fn`` belongs to, and a view whose count is behind is
+re-derived from its base when it is next used (``refresh``: a ``ViewOf`` node reading the
+view's positions in the base), as torch regenerates a view's grad_fn.
+
 Views are found where ops run (``Function.apply``): an output array whose memory root is an
 input's memory root. Nothing is recorded per op unless the output has a NumPy ``base``.
 """
@@ -57,6 +63,47 @@ def _link(out, source) -> None:
         out._view_base = source
     elif source._view_base is not None:
         out._view_base = source._view_base
+    base = view_base_of(out)
+    if base is not None and base._epoch:
+        out._epoch = base._epoch
+
+
+def refresh(view) -> None:
+    """Re-derive a stale view's grad_fn from its base's current graph (see the docstring)."""
+    base = view_base_of(view)
+    if base is None or base._epoch == view._epoch:
+        return
+    view._epoch = base._epoch
+    if not base._requires_grad:
+        view.grad_fn, view._output_nr, view._requires_grad = None, 0, False
+        return
+    indices = view_indices(base._data, view._data)
+    derived = ViewOf.apply(base, indices, view._data)
+    view.grad_fn, view._output_nr = derived.grad_fn, derived._output_nr
+    view._requires_grad = derived._requires_grad
+
+
+class ViewOf(Function):
+    """A view's values read from its base at flat ``indices`` (the forward returns the view's
+    own array: nothing is copied); the gradient goes back to those positions."""
+
+    raw = True
+
+    @staticmethod
+    def forward(ctx, base, indices, view):
+        ctx.indices, ctx.shape = indices, base.shape
+        return view
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        from .. import zeros  # noqa: PLC0415 - the ops package imports autograd
+
+        Tensor = _function.Tensor  # noqa: N806
+        xp = backend.array_module(grad_out._data)
+        flat = zeros(int(np.prod(ctx.shape)), dtype=grad_out.dtype)
+        index = Tensor._make(xp.asarray(ctx.indices).reshape(-1))
+        grad = flat.index_add(0, index, grad_out.reshape(-1)).reshape(ctx.shape)
+        return grad, None, None
 
 
 def view_base_of(t):
