@@ -135,3 +135,16 @@ def test_linear_gradient_only_where_needed():
     b = deepgrad.ones(2)
     deepgrad.nn.functional.linear(x, w, b).sum().backward()
     assert w.grad is not None and x.grad is None and b.grad is None
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(("rows", "features", "outputs"), [(300, 2, 100), (64, 3, 128)])
+def test_bias_folded_into_the_gemm_matches_torch(rows, features, outputs, dtype):
+    """Few input features and a large output take the bias-column GEMM (ops/dense.py)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((rows, features))
+    w = rng.standard_normal((outputs, features))
+    b = rng.standard_normal(outputs)
+    check_case(OpCase("linear_bias_column",
+                      lambda lib, x, w, b: lib.nn.functional.linear(x, w, b), [(x, w, b)]),
+               (x, w, b), dtype)

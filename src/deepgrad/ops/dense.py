@@ -9,6 +9,8 @@ differentiated again, and computes only the gradients ``needs_input_grad`` asks 
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _errors
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -27,6 +29,8 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
+        if x.ndim == 2 and bias is not None and _fold_bias(x, weight):
+            return _with_bias_column(x, weight, bias)
         if x.ndim == 2:
             result = array_module(x).matmul(x, weight.T)
         else:  # (..., in) -> (M, in) @ (in, out) -> (..., out)
@@ -76,6 +80,28 @@ class Linear(Function):
         if need_bias:
             grad_bias = column_sum(grad_out)
         return grad_x, grad_weight, grad_bias
+
+
+def _fold_bias(x, weight) -> bool:
+    """Whether to put the bias in the GEMM: for few input features the output is much larger
+    than the input, and broadcasting the bias over the output costs more than a column of
+    ones in the input (spiral MLP's 2 -> 100 layer, 300 rows: 15.9 -> 9.3 us)."""
+    rows, features = x.shape
+    outputs = weight.shape[0]
+    return 4 * features <= outputs and rows * outputs >= 4096 and type(x) is np.ndarray
+
+
+def _with_bias_column(x, weight, bias):
+    """``[x, 1] @ [weight.T; bias]``: the bias added by the GEMM itself."""
+    rows, features = x.shape
+    dtype = np.result_type(x, weight)
+    x1 = np.empty((rows, features + 1), dtype)
+    x1[:, :features] = x
+    x1[:, features] = 1
+    w1 = np.empty((features + 1, weight.shape[0]), dtype)
+    w1[:features] = weight.T
+    w1[features] = bias
+    return np.matmul(x1, w1)
 
 
 def _rows(shape: tuple) -> int:
