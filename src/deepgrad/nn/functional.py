@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .. import backend
 from .._tensor import Tensor
+from ..autograd.function import Function
 from ..ops.activation import (  # noqa: F401 - re-exported
     celu,
     elu,
@@ -193,6 +194,13 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
               scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
     """Rows of ``weight`` at the indices ``input``; the ``padding_idx`` row gets no gradient.
 
+    Args:
+        max_norm: first renormalise (in place, without gradient) the rows looked up whose
+            ``norm_type`` norm exceeds it, as torch's ``embedding_renorm_``.
+        scale_grad_by_freq: divide each looked-up row's gradient by its index's count in
+            ``input``.
+        sparse: sparse gradients; not supported (deepgrad has no sparse tensors).
+
     Shape:
         input ``(*)`` int64, weight ``(num_embeddings, dim)`` -> ``(*, dim)``.
 
@@ -201,16 +209,57 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,  # 
         tensor([[0., 1.],
                 [1., 0.]])
     """
-    if max_norm is not None or scale_grad_by_freq or sparse:
-        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not "
-                                  "supported by deepgrad")
+    if sparse:
+        raise NotImplementedError("embedding: sparse=True needs sparse gradients, which "
+                                  "deepgrad does not have; use sparse=False")
+    if input._data.dtype.kind not in "iu":
+        raise RuntimeError("embedding: Expected tensor for argument #1 'indices' to have one "
+                           f"of the following scalar types: Long, Int; but got {input.dtype} "
+                           "instead")
+    if max_norm is not None:
+        _renorm_rows(weight, input, max_norm, norm_type)
     rows = weight[input]
+    if scale_grad_by_freq and rows._requires_grad:
+        xp = backend.array_module(input._data)
+        _, inverse, counts = xp.unique(input._data.reshape(-1), return_inverse=True,
+                                       return_counts=True)
+        scale = (1 / counts[inverse]).astype(weight._data.dtype).reshape(input._data.shape)
+        rows = _ScaleGradient.apply(rows, scale[..., None])
     if padding_idx is not None:
         if padding_idx < 0:
             padding_idx += weight.shape[0]
         padding = Tensor._make((input._data == padding_idx)[..., None])
         rows = where(padding, rows.detach(), rows)
     return rows
+
+
+def _renorm_rows(weight: Tensor, input: Tensor, max_norm: float, norm_type: float) -> None:  # noqa: A002
+    """torch's embedding_renorm_: rows of ``weight`` used by ``input`` scaled in place to a
+    ``norm_type`` norm of at most ``max_norm`` (scale max_norm / (norm + 1e-7))."""
+    xp = backend.array_module(weight._data)
+    used = xp.unique(input._data.reshape(-1))
+    table = weight._data
+    norms = xp.linalg.norm(table[used].astype(xp.float64), ord=norm_type, axis=1)
+    over = norms > max_norm
+    if over.any():
+        rows = used[over]
+        table[rows] *= (max_norm / (norms[over] + 1e-7)).astype(table.dtype)[:, None]
+        weight._version += 1
+
+
+class _ScaleGradient(Function):
+    """Identity forward; the gradient times ``scale`` (embedding's scale_grad_by_freq)."""
+
+    raw = True
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.scale = scale
+        return x.reshape(x.shape)  # a view: no copy
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        return grad_out * Tensor._make(ctx.scale), None
 
 
 __all__ = [

@@ -64,4 +64,5 @@ from .pooling import (  # noqa: F401
     MaxPool1d,
     MaxPool2d,
 )
+from .sparse import Embedding  # noqa: F401
 from .upsampling import Upsample  # noqa: F401
