@@ -164,3 +164,14 @@ def test_integer_powers_as_torch():
     for lib in (torch, deepgrad):
         with pytest.raises(RuntimeError, match="negative integer powers"):
             lib.tensor([1, 2]) ** -1
+
+
+def test_float32_erf_is_within_a_few_ulp_of_torch_everywhere():
+    """float32 erf is one branch-free rational function (ops/transcendental.py)."""
+    x = np.concatenate([np.linspace(-6, 6, 200001, dtype=np.float32),
+                        np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30, 3.9999,
+                                  4.0, 4.0001], np.float32)])
+    got = deepgrad.erf(deepgrad.tensor(x)).numpy()
+    want = torch.erf(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(got, want, rtol=5e-7, atol=5e-7)
+    np.testing.assert_array_equal(np.signbit(got[:-10]), np.signbit(want[:-10]))
