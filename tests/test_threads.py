@@ -1,13 +1,11 @@
 """deepgrad.set_num_threads / get_num_threads behave as torch's and reach BLAS and the
-kernels."""
+kernels; kernel halves run with single-threaded BLAS and restore it."""
 
-import ctypes
-
+import numpy as np
 import pytest
 import torch
 
 import deepgrad
-from deepgrad import _threads
 from deepgrad.ops import kernel_memory
 
 
@@ -21,30 +19,36 @@ def test_bad_values_raise_like_torch(value):
 
 
 def test_set_reaches_blas_and_kernels():
-    before = deepgrad.get_num_threads()
+    before, blas_before = deepgrad.get_num_threads(), kernel_memory.blas_threads()
+    kernels_before = kernel_memory._THREADS
     try:
         for n in (1, 2):
             deepgrad.set_num_threads(n)
             assert deepgrad.get_num_threads() == n
             assert kernel_memory._THREADS == n
-            setter = _threads._find_blas_setter()
-            if setter is not None:  # the bundled OpenBLAS reports what it was told
-                name = setter.__name__.replace("set_num_threads", "get_num_threads")
-                lib = _blas_library(setter)
-                assert getattr(lib, name)() == n
+            if blas_before is not None:  # NumPy bundles OpenBLAS: it reports what it was told
+                assert kernel_memory.blas_threads() == n
     finally:
         deepgrad.set_num_threads(before)
+        kernel_memory.set_kernel_threads(kernels_before)
+        if blas_before is not None:
+            kernel_memory.set_blas_threads(blas_before)
 
 
-def _blas_library(setter):
-    import glob  # noqa: PLC0415
-    import os  # noqa: PLC0415
+def test_halves_run_with_single_threaded_blas_and_restore_it(monkeypatch):
+    if kernel_memory.blas_threads() is None:
+        pytest.skip("NumPy's BLAS is not OpenBLAS")
+    monkeypatch.setattr(kernel_memory, "_THREADS", 2)
+    before = kernel_memory.blas_threads()
+    kernel_memory.set_blas_threads(2)
+    seen, out = [], np.zeros(8)
+    try:
+        def work(start, stop):
+            seen.append(kernel_memory.blas_threads())
+            out[start:stop] = np.arange(start, stop)
 
-    import numpy as np  # noqa: PLC0415
-
-    folder = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
-    for path in glob.glob(os.path.join(folder, "*openblas*")):
-        library = ctypes.CDLL(path)
-        if hasattr(library, setter.__name__):
-            return library
-    raise AssertionError("the setter's library is gone")
+        kernel_memory.in_halves(work, 8, 1 << 22)
+        assert seen == [1, 1] and kernel_memory.blas_threads() == 2
+        np.testing.assert_array_equal(out, np.arange(8))
+    finally:
+        kernel_memory.set_blas_threads(before)

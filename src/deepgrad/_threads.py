@@ -2,46 +2,18 @@
 
 Two kinds of work use threads: BLAS (NumPy's OpenBLAS, which owns its thread pool; set at
 startup by ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS``, at run time through the
-library's ``set_num_threads`` entry point, found with ctypes when NumPy bundles OpenBLAS)
+library's ``set_num_threads`` entry point: ``ops/kernel_memory.set_blas_threads``)
 and deepgrad's own memory-bound kernels (im2col copies, conv chunks), which split their
 work in two on a second thread when allowed (see ``ops/kernel_memory.in_halves``).
 """
 
 from __future__ import annotations
 
-import ctypes
-import glob
 import os
-
-import numpy as np
 
 from .ops import kernel_memory
 
-_ENTRY_POINTS = ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_",
-                 "openblas_set_num_threads")
-_blas_setter = None
 _threads = None  # None: not set by the user
-
-
-def _find_blas_setter():
-    """OpenBLAS's set_num_threads from the library NumPy bundles, or None."""
-    global _blas_setter
-    if _blas_setter is None:
-        _blas_setter = False
-        folder = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
-        for path in glob.glob(os.path.join(folder, "*openblas*")):
-            try:
-                library = ctypes.CDLL(path)
-            except OSError:
-                continue
-            for name in _ENTRY_POINTS:
-                if hasattr(library, name):
-                    _blas_setter = getattr(library, name)
-                    _blas_setter.argtypes = [ctypes.c_int]
-                    break
-            if _blas_setter:
-                break
-    return _blas_setter or None
 
 
 def get_num_threads() -> int:
@@ -71,6 +43,4 @@ def set_num_threads(num_threads: int) -> None:
         raise RuntimeError("set_num_threads expects a positive integer")
     _threads = num_threads
     kernel_memory.set_kernel_threads(num_threads)
-    setter = _find_blas_setter()
-    if setter is not None:
-        setter(num_threads)
+    kernel_memory.set_blas_threads(num_threads)

@@ -8,6 +8,8 @@ column matrix kept for backward comes from buffers earlier backwards gave back.
 
 from __future__ import annotations
 
+import ctypes
+import glob
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -61,7 +63,9 @@ def set_kernel_threads(count: int) -> None:
 
 def in_halves(work, length: int, nbytes: int, xp=np) -> None:
     """Call ``work(start, stop)`` over [0, length): two halves on two threads when enabled
-    and the work moves at least 2 MB, else one call."""
+    and the work moves at least 2 MB, else one call. While the halves run, BLAS is
+    single-threaded: each half's GEMMs then run on its own core instead of both halves
+    contending for one BLAS thread pool."""
     global _executor
     if _THREADS < 2 or length < 2 or nbytes < _PARALLEL_BYTES or xp is not np:
         work(0, length)
@@ -69,9 +73,59 @@ def in_halves(work, length: int, nbytes: int, xp=np) -> None:
     if _executor is None:
         _executor = ThreadPoolExecutor(1, thread_name_prefix="deepgrad-kernel")
     half = length // 2
-    future = _executor.submit(work, 0, half)
-    work(half, length)
-    future.result()
+    blas = blas_threads()
+    if blas is not None and blas > 1:
+        set_blas_threads(1)
+    try:
+        future = _executor.submit(work, 0, half)
+        work(half, length)
+        future.result()
+    finally:
+        if blas is not None and blas > 1:
+            set_blas_threads(blas)
+
+
+# NumPy's bundled OpenBLAS exposes its thread-count entry points (under one of these
+# prefixes); found once with ctypes. None where NumPy uses another BLAS.
+_BLAS_PREFIXES = ("scipy_openblas_", "openblas_", "")
+_BLAS_SUFFIXES = ("64_", "")
+_blas = None
+
+
+def _blas_functions():
+    global _blas
+    if _blas is None:
+        _blas = (None, None)
+        folder = os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs")
+        for path in glob.glob(os.path.join(folder, "*openblas*")):
+            try:
+                library = ctypes.CDLL(path)
+            except OSError:
+                continue
+            for prefix in _BLAS_PREFIXES:
+                for suffix in _BLAS_SUFFIXES:
+                    setter = getattr(library, f"{prefix}set_num_threads{suffix}", None)
+                    getter = getattr(library, f"{prefix}get_num_threads{suffix}", None)
+                    if prefix and setter is not None and getter is not None:
+                        setter.argtypes, getter.restype = [ctypes.c_int], ctypes.c_int
+                        _blas = (setter, getter)
+                        return _blas
+    return _blas
+
+
+def blas_threads():
+    """OpenBLAS's current thread count, or None if it cannot be read."""
+    getter = _blas_functions()[1]
+    return None if getter is None else getter()
+
+
+def set_blas_threads(count: int) -> bool:
+    """Set OpenBLAS's thread count; False if NumPy's BLAS cannot be reached."""
+    setter = _blas_functions()[0]
+    if setter is None:
+        return False
+    setter(count)
+    return True
 
 
 def clear_scratch() -> None:
