@@ -141,12 +141,21 @@ def test_integer_inputs():
             assert_close(a, e, 0, 0, "int pooling")
 
 
-def test_no_grad_forward_matches():
-    x = np.random.default_rng(3).standard_normal((2, 3, 9, 9)).astype(np.float32)
-    for args in [(2,), (3, 2, 1), (3, 2, 1, 2, True)]:
-        with deepgrad.no_grad():
-            actual = deepgrad.nn.functional.max_pool2d(deepgrad.tensor(x), *args)
-        assert_close(actual, torch.nn.functional.max_pool2d(torch.tensor(x), *args), 0, 0, "")
+@pytest.mark.parametrize("threads", [1, 2])
+def test_no_grad_forward_matches(monkeypatch, threads):
+    """The values-only max pool, also split over two kernel threads (inputs above 2 MB)."""
+    from deepgrad.ops import kernel_memory
+
+    monkeypatch.setattr(kernel_memory, "_THREADS", threads)
+    rng = np.random.default_rng(3)
+    for shape in [(2, 3, 9, 9), (33, 8, 45, 45)]:
+        x = rng.standard_normal(shape).astype(np.float32)
+        x[0, 0, 0, :3] = np.nan
+        for args in [(2,), (3, 2, 1), (3, 2, 1, 2, True), ((1, 3), (1, 2)), ((3, 1), 1)]:
+            with deepgrad.no_grad():
+                actual = deepgrad.nn.functional.max_pool2d(deepgrad.tensor(x), *args)
+            expected = torch.nn.functional.max_pool2d(torch.tensor(x), *args)
+            assert_close(actual, expected, 0, 0, f"{shape} {args}")
 
 
 def test_grad_fn_names_match_torch():

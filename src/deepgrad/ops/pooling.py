@@ -18,7 +18,7 @@ from __future__ import annotations
 from .._tensor import Tensor
 from ..autograd.function import Function
 from ..backend import array_module
-from .kernel_memory import scratch
+from .kernel_memory import in_halves, scratch
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "adaptive_avg_pool1d",
            "adaptive_max_pool1d"]
@@ -123,15 +123,30 @@ class MaxPool(Function):
 
 def _max_values(base, pool, xp):
     """Window maxima only (no gradient wanted): a max over each window's columns, then over
-    its rows, each a chain of ``maximum`` over strided slices."""
+    its rows, each a chain of ``maximum`` over strided slices; the batch is split over the
+    kernel threads (``in_halves``) when they are enabled."""
     (kh, kw), (sh, sw), (dh, dw), (ho, wo) = pool.kernel, pool.stride, pool.dilation, pool.out
-    rows = base[..., 0:sw * (wo - 1) + 1:sw]
-    for j in range(1, kw):
-        rows = xp.maximum(rows, base[..., j * dw:j * dw + sw * (wo - 1) + 1:sw])
-    result = rows[:, :, 0:sh * (ho - 1) + 1:sh]
-    for i in range(1, kh):
-        result = xp.maximum(result, rows[:, :, i * dh:i * dh + sh * (ho - 1) + 1:sh])
-    return xp.array(result) if kh == kw == 1 else result
+    n, c = base.shape[:2]
+    result = xp.empty((n, c, ho, wo), base.dtype)
+    span_w, span_h = sw * (wo - 1) + 1, sh * (ho - 1) + 1
+
+    def work(first: int, last: int) -> None:
+        images = base[first:last]
+        rows = images[..., 0:span_w:sw]
+        if kw > 1:
+            rows = xp.maximum(rows, images[..., dw:dw + span_w:sw])
+            for j in range(2, kw):
+                xp.maximum(rows, images[..., j * dw:j * dw + span_w:sw], out=rows)
+        out = result[first:last]
+        if kh == 1:
+            out[...] = rows[:, :, 0:span_h:sh]
+            return
+        xp.maximum(rows[:, :, 0:span_h:sh], rows[:, :, dh:dh + span_h:sh], out=out)
+        for i in range(2, kh):
+            xp.maximum(out, rows[:, :, i * dh:i * dh + span_h:sh], out=out)
+
+    in_halves(work, n, base.nbytes, xp)
+    return result
 
 
 def _flat_indices(codes, pool, xp):
