@@ -345,6 +345,12 @@ REPR_CASES = {
     "summarized": np.arange(2000, dtype=np.float32),
     "summarized_int": np.arange(1500),
     "summarized_matrix": np.arange(3000, dtype=np.float32).reshape(1000, 3),
+    "complex": np.array([1 + 2j, 3 - 1j, 0.5 + 0j], np.complex64),
+    "complex128_matrix": np.array([[1.123456 + 2j, 300 - 1j]], np.complex128),
+    "complex_scalar": np.array(2 - 3.5j, np.complex64),
+    "complex_sci_and_signed_zero": np.array([1e-5 + 1e6j, -0.0 - 0.0j, np.nan + 1j],
+                                            np.complex64),
+    "complex_summarized": (np.arange(2000) * (1 + 1j)).astype(np.complex64),
 }
 
 
@@ -379,7 +385,8 @@ def test_repr_with_grad_fn_ignoring_the_node_name():
 def test_repr_under_default_float64(default_dtype_restored):
     deepgrad.set_default_dtype(deepgrad.float64)
     torch.set_default_dtype(torch.float64)
-    for array in (np.array([1.5], np.float32), np.array([1.5]), np.zeros(0)):
+    for array in (np.array([1.5], np.float32), np.array([1.5]), np.zeros(0),
+                  np.array([1 + 1j], np.complex64), np.array([1 + 1j])):
         assert repr(deepgrad.tensor(array)) == torch_repr(torch.tensor(array))
 
 

@@ -125,6 +125,20 @@ class _Formatter:
         return (self.max_width - len(text)) * " " + text
 
 
+class _ComplexFormatter:
+    """torch's complex printing: real and imaginary parts each get their own ``_Formatter``
+    (``1.0000+2.j``); ``max_width`` counts both and the ``j``."""
+
+    def __init__(self, array: np.ndarray):
+        self.real, self.imag = _Formatter(array.real), _Formatter(array.imag)
+        self.max_width = self.real.max_width + self.imag.max_width + 1
+
+    def format(self, value) -> str:
+        real = self.real.format(value.real)
+        imag = (self.imag.format(value.imag) + "j").lstrip()
+        return real + imag if imag[0] in "+-" else real + "+" + imag
+
+
 def _summarized(array: np.ndarray) -> np.ndarray:
     """Only the elements a summarised print shows (torch's get_summarized_data)."""
     edge = PRINT_OPTS.edgeitems
@@ -185,6 +199,11 @@ def _add_suffixes(text: str, suffixes, indent: int) -> str:
     return "".join(parts)
 
 
+def _default_complex(default):
+    """The complex dtype torch leaves unnamed: the one matching the default float dtype."""
+    return backend.complex128 if default is backend.float64 else backend.complex64
+
+
 def tensor_repr(t, prefix: str = "tensor(") -> str:
     """``tensor([...], <suffixes>)`` exactly as torch prints the same values."""
     array = backend.move_array(t._data, backend.CPU)
@@ -203,10 +222,11 @@ def tensor_repr(t, prefix: str = "tensor(") -> str:
     else:
         if not PRINT_OPTS.edgeitems:
             suffixes.append(f"size={tuple(array.shape)}")
-        if dtype not in (default, backend.int64, backend.bool_):
+        if dtype not in (default, backend.int64, backend.bool_, _default_complex(default)):
             suffixes.append(f"dtype={dtype!r}")
         summarize = array.size > PRINT_OPTS.threshold
-        formatter = _Formatter(_summarized(array) if summarize else array)
+        shown = _summarized(array) if summarize else array
+        formatter = (_ComplexFormatter if array.dtype.kind == "c" else _Formatter)(shown)
         body = _array_str(array, indent, summarize, formatter)
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
