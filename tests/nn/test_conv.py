@@ -112,27 +112,31 @@ def test_every_kernel_plan_against_torch(mode, keep):
 
 
 @pytest.mark.parametrize("chunk_bytes", [1, 2000, 1 << 19])
-@pytest.mark.parametrize("path", ["rows", "columns", "wide"])
+@pytest.mark.parametrize("path", ["rows", "columns", "wide", "shift"])
 def test_chunked_forwards_match_torch(monkeypatch, chunk_bytes, path):
     """The chunked forwards (images per chunk from one to all, a short last chunk):
     channels-last rows, NCHW columns and columns over the padded width (stride 1 along the
     width), with stride, padding and dilation."""
     monkeypatch.setattr(im2col, "_CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(3)
+    checked = 0
     for x_shape, w_shape, geometry in _plan_cases():
         x_shape = (5,) + x_shape[1:]
-        plan = im2col.Plan(x_shape, w_shape, geometry, "columns")
-        if plan.Ho < 1 or plan.Wo < 1 or path == "wide" and plan.sw != 1:
+        plan = im2col.Plan(x_shape, w_shape, geometry, "shift" if path == "shift" else "columns")
+        if plan.Ho < 1 or plan.Wo < 1 or path == "wide" and plan.sw != 1 or path == "shift" and (
+                geometry[:2] != (1, 1) or not plan.shift_transposable()):
             continue
         x, w, b = (rng.standard_normal(s) for s in (x_shape, w_shape, w_shape[:1]))
         sh, sw, pt, pb, pl, pr, dh, dw, _ = geometry
         expected = F.conv2d(F.pad(torch.tensor(x), (pl, pr, pt, pb)), torch.tensor(w),
                             torch.tensor(b), (sh, sw), 0, (dh, dw)).numpy()
         run = {"rows": im2col._rows_forward, "columns": im2col._columns_forward,
-               "wide": im2col._wide_forward}[path]
+               "wide": im2col._wide_forward, "shift": im2col._shift_forward}[path]
         np.testing.assert_allclose(run(x, w, b, plan), expected, atol=1e-12)
         np.testing.assert_allclose(run(x, w, None, plan), expected - b.reshape(-1, 1, 1),
                                    atol=1e-12)
+        checked += 1
+    assert checked >= 4
 
 
 def test_large_shapes_choose_the_shift_plan_and_match_torch():

@@ -206,25 +206,39 @@ def _release(p: Plan) -> None:
 
 
 def _shift_forward(x, weight, bias, p: Plan):
+    """The shift plan's forward over chunks of images: a chunk's GEMM output (kh blocks of
+    O rows) is summed into the NCHW output while it is still in cache (at batch scale the
+    kh*O x N*Hp*Wp product is tens of MB, and summing it from memory cost as much as the
+    GEMM)."""
     xp = array_module(x)
     shifted, q = _shifted(x, p)
-    o, row = p.O, p.dh * p.Wp
+    o, row, plane = p.O, p.dh * p.Wp, p.Hp * p.Wp
+    span = shifted.shape[1] - q  # extra columns the kernel rows below need
     # one GEMM for all kernel rows: rows (i, o) of the stacked weight, columns (c, j) of Y
     stacked = weight.transpose(2, 0, 1, 3).reshape(p.kh * o, p.C * p.kw)
-    partial = scratch("conv.gemm", (p.kh * o, shifted.shape[1]), x.dtype, xp)
-    xp.matmul(stacked, shifted, out=partial)
-    # kernel row i's contribution to grid position q sits at column q + i*row of its block
-    # of rows: all kh blocks are one strided view, summed in one pass into the NCHW output
-    # (only the real output positions of the grid are read)
-    item = partial.itemsize
-    blocks = xp.lib.stride_tricks.as_strided(
-        partial, (p.kh, o, p.N, p.Hp, p.Wp),
-        ((o * partial.shape[1] + row) * item, partial.strides[0], p.Hp * p.Wp * item,
-         p.Wp * item, item))
+    n = max(1, min(p.N, 2 * _CHUNK_BYTES // (p.kh * o * plane * x.dtype.itemsize)))
+    if xp is not np:
+        n = p.N
     result = xp.empty((p.N, o, p.Ho, p.Wo), x.dtype)
-    blocks = blocks[:, :, :, :p.Ho, :p.Wo].transpose(0, 2, 1, 3, 4)
-    in_halves(lambda a, b: xp.sum(blocks[:, a:b], axis=0, out=result[a:b]), p.N,
-              partial.nbytes, xp)
+
+    def work(first: int, last: int) -> None:
+        buffer = scratch("conv.gemm", (p.kh * o * (n * plane + span),), x.dtype, xp)
+        for start in range(first, last, n):
+            m = min(n, last - start)
+            columns = m * plane + span
+            partial = buffer[:p.kh * o * columns].reshape(p.kh * o, columns)
+            xp.matmul(stacked, shifted[:, start * plane:start * plane + columns], out=partial)
+            # kernel row i's contribution to grid position q sits at column q + i*row of its
+            # block of rows: all kh blocks are one strided view, summed in one pass (only
+            # the real output positions of the grid are read)
+            item = partial.itemsize
+            blocks = xp.lib.stride_tricks.as_strided(
+                partial, (p.kh, o, m, p.Hp, p.Wp),
+                ((o * columns + row) * item, columns * item, plane * item, p.Wp * item, item))
+            blocks = blocks[:, :, :, :p.Ho, :p.Wo].transpose(0, 2, 1, 3, 4)
+            xp.sum(blocks, axis=0, out=result[start:start + m])
+
+    in_halves(work, p.N, p.kh * o * q * x.dtype.itemsize, xp)
     if bias is not None:
         result += bias.reshape(o, 1, 1)
     return result
