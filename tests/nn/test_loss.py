@@ -301,3 +301,23 @@ def test_weight_buffer_follows_to():
     loss.to(deepgrad.float64)
     assert loss.weight.dtype == deepgrad.float64
     assert list(loss.state_dict()) == ["weight"]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("spread", [1.0, 59.0, 61.0, 1e4])
+def test_cross_entropy_global_and_row_shifts_match_torch(spread, dtype):
+    """Logits within a small range share one stability shift (the global max), wider ones
+    get each row's max (ops/loss.py); rows far below the global max must stay exact."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 5)) * 0.5
+    x[0, 0] = spread  # one large logit: every other row sits about `spread` below it
+    target = rng.integers(0, 5, 64)
+    results = []
+    for lib in (deepgrad, torch):
+        logits = lib.tensor(x.astype(dtype), requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(logits, lib.tensor(target), reduction="none")
+        loss.sum().backward()
+        results.append((loss.detach().numpy(), logits.grad.numpy()))
+    (d_loss, d_grad), (t_loss, t_grad) = results
+    np.testing.assert_allclose(d_loss, t_loss, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(d_grad, t_grad, rtol=1e-5, atol=1e-7)

@@ -141,6 +141,24 @@ def _row_scale(xp, grad, targets: _Targets, reduction: str, dtype):
 _FEW_CLASSES = 16
 
 
+# Logits whose whole range is below these can share one shift (the global max) instead of
+# each row's own: every row's largest exp is then at least exp(-range), far from underflow
+# (float32's smallest normal is exp(-87)). Two contiguous reductions cost less than the
+# per-row max over a short row (spiral, 300 x 3: about 4 us less per step).
+_GLOBAL_SHIFT_RANGE = {np.dtype(np.float16): 8.0, np.dtype(np.float32): 60.0,
+                       np.dtype(np.float64): 600.0}
+
+
+def _shifted_logits(x):
+    """``x`` minus a per-row bound >= the row's max, for a stable softmax."""
+    limit = _GLOBAL_SHIFT_RANGE.get(x.dtype)
+    if limit is not None and type(x) is np.ndarray and x.size:
+        high = np.maximum.reduce(x, axis=None)
+        if high - np.minimum.reduce(x, axis=None) < limit:  # (False for nan and inf)
+            return x - high
+    return x - _row_max(x)
+
+
 def _row_max(x):
     """``x.max(axis=1, keepdims=True)`` for (M, C), NaN-propagating like it."""
     classes = x.shape[1]
@@ -167,7 +185,7 @@ class CrossEntropy(Function):
         dtype = x.dtype
         classes = x.shape[1]
         targets = _Targets("cross_entropy", target, weight, ignore_index, classes, dtype)
-        shifted = x - _row_max(x)  # subtract the max for stability
+        shifted = _shifted_logits(x)  # minus the (row or global) max, for stability
         exp = xp.exp(shifted)
         total = row_sum(exp)
         log_total = xp.log(total)[:, 0]
