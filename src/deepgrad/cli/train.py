@@ -38,7 +38,8 @@ def add_parser(commands) -> None:
                         "(default lenet)")
     parser.add_argument("--model-arg", action="append", metavar="KEY=VALUE",
                         help="extra model option, e.g. small=true (alexnet, googlenet), "
-                        "small_input=true (resnet), width_ratio=4 (vgg); repeatable")
+                        "small_input=true (resnet), width_ratio=0.25 (vgg: d2l's 4x thinner); "
+                        "repeatable")
     parser.add_argument("--init", choices=INITS, help="weight initialisation (default: the "
                         "layers' own)")
     add_training_arguments(parser)
