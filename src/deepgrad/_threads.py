@@ -2,9 +2,10 @@
 
 Two kinds of work use threads: BLAS (NumPy's OpenBLAS, which owns its thread pool; set at
 startup by ``OMP_NUM_THREADS`` / ``OPENBLAS_NUM_THREADS``, at run time through the
-library's ``set_num_threads`` entry point: ``ops/kernel_memory.set_blas_threads``)
-and deepgrad's own memory-bound kernels (im2col copies, conv chunks), which split their
-work in two on a second thread when allowed (see ``ops/kernel_memory.in_halves``).
+library's ``set_num_threads`` entry point: ``ops/kernel_memory.set_blas_threads``), which
+``set_num_threads`` controls; and deepgrad's own memory-bound kernels (im2col copies, conv
+chunks, pooling), which split their work in two on a second thread only with
+``DEEPGRAD_KERNEL_THREADS=2`` (see ``ops/kernel_memory.in_halves``).
 """
 
 from __future__ import annotations
@@ -29,8 +30,7 @@ def get_num_threads() -> int:
 
 
 def set_num_threads(num_threads: int) -> None:
-    """Use ``num_threads`` threads for BLAS and for deepgrad's own kernels
-    (``torch.set_num_threads``).
+    """Use ``num_threads`` BLAS threads (``torch.set_num_threads``).
 
     Example:
         >>> deepgrad.set_num_threads(1)   # e.g. when running several processes
@@ -42,5 +42,6 @@ def set_num_threads(num_threads: int) -> None:
     if num_threads < 1:
         raise RuntimeError("set_num_threads expects a positive integer")
     _threads = num_threads
-    kernel_memory.set_kernel_threads(num_threads)
+    # BLAS only: deepgrad's own two-way kernel split stays as DEEPGRAD_KERNEL_THREADS says
+    # (off by default; measured slower for training on an idle 2-core machine, README)
     kernel_memory.set_blas_threads(num_threads)
