@@ -1,7 +1,8 @@
 """Tiny MLP 2-100-3 on a 300-point 3-class spiral: full batch, 500 SGD steps.
 
-The same training function runs with ``lib`` = torch and ``lib`` = deepgrad in one
-process; both start from the same weights and must reach the same loss. This workload is
+The same training function runs with ``lib`` = torch and ``lib`` = deepgrad, each in a
+fresh process of its own (alternating over two rounds); both start from the same weights
+and must reach the same loss. This workload is
 all per-op overhead (torch eager: ~234 us/step here), so it measures the dispatch path.
 
     python benchmarks/train/bench_spiral_mlp.py
@@ -9,8 +10,10 @@ all per-op overhead (torch eager: ~234 us/step here), so it measures the dispatc
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 
@@ -64,18 +67,35 @@ def train(lib, x_np, y_np, weights, steps=STEPS, lr=1.0):
     return loss.item()
 
 
-def main(repeats: int = 5) -> None:
+def worker(name: str, repeats: int) -> None:
+    """Time ``repeats`` trainings with one library in this process; print JSON."""
+    lib = dict(libraries())[name]
     x, y = spiral()
     weights = init_weights()
-    results = {}
-    for name, lib in libraries():
-        train(lib, x, y, weights, steps=20)  # warm up
-        times, loss = [], None
-        for _ in range(repeats):
-            start = time.perf_counter()
-            loss = train(lib, x, y, weights)
-            times.append(time.perf_counter() - start)
-        results[name] = (statistics.median(times), loss)
+    train(lib, x, y, weights, steps=20)  # warm up
+    times, loss = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        loss = train(lib, x, y, weights)
+        times.append(time.perf_counter() - start)
+    print(json.dumps({"times": times, "loss": loss}))
+
+
+def main(repeats: int = 5, rounds: int = 2) -> None:
+    """Each library runs in a fresh process of its own, alternating over ``rounds``: in one
+    process the other library's idle thread pools can disturb torch's timings."""
+    runs = {"torch": [], "deepgrad": []}
+    losses = {}
+    for _ in range(rounds):
+        for name in runs:
+            done = subprocess.run([sys.executable, os.path.abspath(__file__), "--worker", name,
+                                   str(repeats)], capture_output=True, text=True, check=False)
+            if done.returncode:
+                raise SystemExit(f"{name} worker failed:\n{done.stderr}")
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+            runs[name] += result["times"]
+            losses[name] = result["loss"]
+    results = {name: (statistics.median(times), losses[name]) for name, times in runs.items()}
     t_torch, loss_torch = results["torch"]
     t_ours, loss_ours = results["deepgrad"]
     if not np.isclose(loss_torch, loss_ours, rtol=1e-3, atol=1e-4):
@@ -89,4 +109,7 @@ def main(repeats: int = 5) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], int(sys.argv[3]))
+    else:
+        main()
