@@ -430,6 +430,22 @@ def once_differentiable(backward):
     return wrapper
 
 
+def backward_from_raw(raw_backward):
+    """The Tensor-level ``backward`` of an op whose gradient exists only on arrays: unwraps
+    the output gradients, runs ``raw_backward`` and wraps its arrays; not differentiable
+    again (``once_differentiable``). Use as ``backward = staticmethod(backward_from_raw(f))``
+    where ``f`` is the op's ``raw_backward`` function."""
+
+    @once_differentiable
+    def backward(ctx, *grad_outs):
+        grads = raw_backward(ctx, *(None if g is None else g._data for g in grad_outs))
+        if type(grads) is not tuple:
+            grads = (grads,)
+        return tuple(None if g is None else Tensor._make(g) for g in grads)
+
+    return backward
+
+
 def _poison(ctx, result, grad_outs):
     # The true second derivative depends on the incoming gradients and on the op's inputs,
     # so the error node is linked to both: any backward that needs it reaches it.

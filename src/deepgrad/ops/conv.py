@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from .. import _errors
 from .._tensor import Tensor
-from ..autograd.function import Function, once_differentiable
+from ..autograd.function import Function, backward_from_raw
 from ..backend import array_module
 from . import im2col
 from .gemv_sum import column_sum, sum_dims
@@ -40,12 +40,6 @@ class Convolution(Function):
         return result.reshape(shapes[2])
 
     @staticmethod
-    @once_differentiable
-    def backward(ctx, grad_out):
-        grads = Convolution.raw_backward(ctx, grad_out._data)
-        return tuple(None if g is None else Tensor._make(g) for g in grads)
-
-    @staticmethod
     def raw_backward(ctx, grad_out):
         x, weight = ctx.saved_arrays
         p = ctx.plan
@@ -64,6 +58,8 @@ class Convolution(Function):
         if grad_weight is not None:
             grad_weight = grad_weight.reshape(w_shape)
         return grad_input, grad_weight, grad_bias
+
+    backward = staticmethod(backward_from_raw(raw_backward.__func__))
 
     def name(self) -> str:
         return "ConvolutionBackward0"

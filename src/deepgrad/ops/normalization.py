@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .. import _errors
 from .._tensor import Tensor
-from ..autograd.function import Function, once_differentiable
+from ..autograd.function import Function, backward_from_raw
 from ..backend import array_module
 from .padding import pad
 from .pooling import avg_pool2d
@@ -86,12 +86,6 @@ class BatchNorm(Function):
         return result.reshape(x.shape)
 
     @staticmethod
-    @once_differentiable
-    def backward(ctx, grad_out):
-        grads = BatchNorm.raw_backward(ctx, grad_out._data)
-        return tuple(None if g is None else Tensor._make(g) for g in grads)
-
-    @staticmethod
     def raw_backward(ctx, g):
         x, weight = ctx.saved_arrays
         if ctx.stats is None:
@@ -121,6 +115,8 @@ class BatchNorm(Function):
             grad_input *= scale[:, None]
             grad_input = grad_input.reshape(g.shape)
         return grad_input, sum_gxhat if need_weight else None, sum_g if need_bias else None
+
+    backward = staticmethod(backward_from_raw(raw_backward.__func__))
 
     def name(self) -> str:
         return "NativeBatchNormBackward0"
