@@ -47,11 +47,17 @@ def broadcast_view(x, shape: tuple):
     return view
 
 
-def sum_array_to_shape(grad, shape: tuple):
-    """``sum_to_shape`` on an array."""
-    grad_shape = grad.shape
+def _broadcast_dims(grad_shape: tuple, shape: tuple) -> tuple:
+    """(leading dims broadcasting added, dims it stretched from 1) to go from ``shape`` to
+    ``grad_shape``."""
     lead = len(grad_shape) - len(shape)
-    stretched = tuple(lead + i for i, s in enumerate(shape) if s == 1 and grad_shape[lead + i] != 1)
+    return lead, tuple(lead + i for i, s in enumerate(shape)
+                       if s == 1 and grad_shape[lead + i] != 1)
+
+
+def sum_array_to_shape(grad, shape: tuple):
+    """``sum_to_shape`` on an array (leading/trailing sums as a BLAS gemv)."""
+    lead, stretched = _broadcast_dims(grad.shape, shape)
     dims = tuple(range(lead)) + stretched
     if not dims:
         return grad
@@ -63,9 +69,7 @@ def sum_array_to_shape(grad, shape: tuple):
 
 def sum_to_shape(grad: Tensor, shape: tuple) -> Tensor:
     """Sum ``grad`` over the dims that broadcasting added or stretched to reach ``shape``."""
-    grad_shape = grad._data.shape
-    lead = len(grad_shape) - len(shape)
-    stretched = tuple(lead + i for i, s in enumerate(shape) if s == 1 and grad_shape[lead + i] != 1)
+    lead, stretched = _broadcast_dims(grad._data.shape, shape)
     if not stretched:  # only leading dims were added: one sum gives the shape
         return grad.sum(tuple(range(lead))) if lead else grad
     grad = grad.sum(tuple(range(lead)) + stretched, keepdim=True)
